@@ -1,0 +1,233 @@
+using System.Runtime.CompilerServices;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Win32.SafeHandles;
+using Vince.FeatureStore.Diagnostics;
+using Vince.FeatureStore.Jsonl;
+
+namespace Vince.FeatureStore;
+
+/// <summary>
+/// Reads a feature data directory: every <c>features_*.jsonl</c> in write order (optionally also
+/// <c>synthetic_*.jsonl</c> and <c>combined.jsonl</c>). Invalid lines, such as a torn last line after a
+/// crash, are skipped with a warning. Several lines with one id are versions of one record; the later wins.
+/// </summary>
+/// <remarks>
+/// Reading holds one record at a time. Resolving versions keeps a small index entry per id (not the
+/// record), so memory grows with the number of ids, never with the size of the records.
+/// </remarks>
+public sealed class FeatureLogReader
+{
+    private readonly FeatureLogReaderOptions _options;
+    private readonly ILogger _logger;
+    private long _skippedLines;
+
+    /// <summary>Creates a reader for <paramref name="dataDirectory"/>.</summary>
+    /// <param name="dataDirectory">The directory holding the JSONL files.</param>
+    /// <param name="options">Which extra files to read; defaults to feature files only.</param>
+    /// <param name="logger">Receives a warning per skipped line.</param>
+    public FeatureLogReader(string dataDirectory, FeatureLogReaderOptions? options = null, ILogger<FeatureLogReader>? logger = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(dataDirectory);
+        DataDirectory = dataDirectory;
+        _options = options ?? new FeatureLogReaderOptions();
+        if (_options.MaxLineBytes <= 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), _options.MaxLineBytes, "MaxLineBytes must be positive.");
+        }
+
+        _logger = logger ?? (ILogger)NullLogger.Instance;
+    }
+
+    /// <summary>The directory read.</summary>
+    public string DataDirectory { get; }
+
+    /// <summary>Number of lines skipped as invalid by this reader so far (all calls together).</summary>
+    public long SkippedLines => Interlocked.Read(ref _skippedLines);
+
+    /// <summary>The files that are read, full paths, in read order.</summary>
+    /// <returns>The paths; empty when the directory does not exist.</returns>
+    public IReadOnlyList<string> GetFiles()
+    {
+        var names = FeatureLogFiles.ListExtraFiles(DataDirectory, _options.IncludeSynthetic, _options.IncludeCombined);
+        names.AddRange(FeatureLogFiles.ListFeatureFiles(DataDirectory));
+        return names.ConvertAll(n => Path.Combine(DataDirectory, n));
+    }
+
+    /// <summary>Every valid line as a record, in file order, versions included.</summary>
+    /// <param name="cancellationToken">Stops the enumeration.</param>
+    /// <returns>The records.</returns>
+    public async IAsyncEnumerable<FeatureRecord> ReadVersionsAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        foreach (string path in GetFiles())
+        {
+            using var reader = new JsonlLineReader(path, 0, _options.MaxLineBytes);
+            int lineNumber = 0;
+            while (true)
+            {
+                var (kind, content) = await reader.ReadLineAsync(long.MaxValue, cancellationToken).ConfigureAwait(false);
+                if (kind == JsonlLineKind.End)
+                {
+                    break;
+                }
+
+                lineNumber++;
+                if (IsBlank(kind, content.Span))
+                {
+                    continue;
+                }
+
+                if (kind == JsonlLineKind.Oversized)
+                {
+                    Skip(path, lineNumber, $"line longer than {_options.MaxLineBytes} bytes");
+                    continue;
+                }
+
+                if (RecordLine.TryParse(content.Span, out FeatureRecord? record, out string? error))
+                {
+                    yield return record!;
+                }
+                else
+                {
+                    Skip(path, lineNumber, error!);
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// The latest version of every record that matches <paramref name="query"/>, in decision-time order
+    /// (ties keep the order in which the ids first appeared).
+    /// </summary>
+    /// <param name="query">Filter on the latest version; <see langword="null"/> for all records.</param>
+    /// <param name="cancellationToken">Stops the enumeration.</param>
+    /// <returns>The records.</returns>
+    public async IAsyncEnumerable<FeatureRecord> ReadRecordsAsync(FeatureQuery? query = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        query ??= FeatureQuery.All;
+        var (files, entries) = await BuildIndexAsync(query, cancellationToken).ConfigureAwait(false);
+        var handles = new SafeFileHandle?[files.Count];
+        try
+        {
+            byte[] buffer = new byte[64 * 1024];
+            foreach (IndexEntry entry in entries)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                SafeFileHandle handle = handles[entry.File] ??= File.OpenHandle(files[entry.File], FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+                if (buffer.Length < entry.Length)
+                {
+                    buffer = new byte[Math.Max(entry.Length, buffer.Length * 2)];
+                }
+
+                int read = await RandomAccess.ReadAsync(handle, buffer.AsMemory(0, entry.Length), entry.Offset, cancellationToken).ConfigureAwait(false);
+                if (RecordLine.TryParse(buffer.AsSpan(0, read), out FeatureRecord? record, out string? error))
+                {
+                    yield return record!;
+                }
+                else
+                {
+                    Skip(files[entry.File], entry.LineNumber, error!);
+                }
+            }
+        }
+        finally
+        {
+            foreach (SafeFileHandle? handle in handles)
+            {
+                handle?.Dispose();
+            }
+        }
+    }
+
+    /// <summary>Counts the records whose latest version matches <paramref name="query"/> without materialising them.</summary>
+    /// <param name="query">Filter; <see langword="null"/> counts every record.</param>
+    /// <param name="cancellationToken">Stops the count.</param>
+    /// <returns>The number of matching ids.</returns>
+    public async Task<int> CountAsync(FeatureQuery? query = null, CancellationToken cancellationToken = default)
+    {
+        var (_, entries) = await BuildIndexAsync(query ?? FeatureQuery.All, cancellationToken).ConfigureAwait(false);
+        return entries.Count;
+    }
+
+    /// <summary>Counts complete trades (records with outcome and labels), the number training waits for.</summary>
+    /// <param name="cancellationToken">Stops the count.</param>
+    /// <returns>The number of complete records.</returns>
+    public Task<int> CountCompleteAsync(CancellationToken cancellationToken = default)
+        => CountAsync(FeatureQuery.Complete, cancellationToken);
+
+    private async Task<(List<string> Files, List<IndexEntry> Entries)> BuildIndexAsync(FeatureQuery query, CancellationToken cancellationToken)
+    {
+        List<string> files = GetFiles().ToList();
+        var byId = new Dictionary<string, int>(StringComparer.Ordinal);
+        var entries = new List<IndexEntry>();
+        var assets = new Dictionary<string, string>(StringComparer.Ordinal);
+        for (int fileIndex = 0; fileIndex < files.Count; fileIndex++)
+        {
+            using var reader = new JsonlLineReader(files[fileIndex], 0, _options.MaxLineBytes);
+            int lineNumber = 0;
+            while (true)
+            {
+                var (kind, content) = await reader.ReadLineAsync(long.MaxValue, cancellationToken).ConfigureAwait(false);
+                if (kind == JsonlLineKind.End)
+                {
+                    break;
+                }
+
+                lineNumber++;
+                if (IsBlank(kind, content.Span))
+                {
+                    continue;
+                }
+
+                if (kind == JsonlLineKind.Oversized)
+                {
+                    Skip(files[fileIndex], lineNumber, $"line longer than {_options.MaxLineBytes} bytes");
+                    continue;
+                }
+
+                if (!RecordLine.TryReadHeader(content.Span, out RecordHeader header, out string? error))
+                {
+                    Skip(files[fileIndex], lineNumber, error!);
+                    continue;
+                }
+
+                // Share one string per asset: the index stays small with many records.
+                if (!assets.TryGetValue(header.Asset, out string? asset))
+                {
+                    assets[header.Asset] = asset = header.Asset;
+                }
+
+                long offset = reader.LineStart;
+                var entry = new IndexEntry(header.Timestamp, asset, header.IsComplete, fileIndex, offset, (int)(reader.Position - offset), lineNumber, entries.Count);
+                if (byId.TryGetValue(header.Id, out int existing))
+                {
+                    entries[existing] = entry with { FirstSeen = entries[existing].FirstSeen };
+                }
+                else
+                {
+                    byId[header.Id] = entries.Count;
+                    entries.Add(entry);
+                }
+            }
+        }
+
+        entries.RemoveAll(e => !query.Matches(e.Timestamp, e.Asset, e.IsComplete));
+        entries.Sort(static (a, b) =>
+        {
+            int byTime = a.Timestamp.CompareTo(b.Timestamp);
+            return byTime != 0 ? byTime : a.FirstSeen.CompareTo(b.FirstSeen);
+        });
+        return (files, entries);
+    }
+
+    private static bool IsBlank(JsonlLineKind kind, ReadOnlySpan<byte> content)
+        => kind is JsonlLineKind.Complete or JsonlLineKind.Unterminated && content.Trim(" \t"u8).IsEmpty;
+
+    private void Skip(string path, int lineNumber, string reason)
+    {
+        Interlocked.Increment(ref _skippedLines);
+        FeatureStoreLog.SkippedLine(_logger, Path.GetFileName(path), lineNumber, reason);
+    }
+
+    private readonly record struct IndexEntry(long Timestamp, string Asset, bool IsComplete, int File, long Offset, int Length, int LineNumber, int FirstSeen);
+}

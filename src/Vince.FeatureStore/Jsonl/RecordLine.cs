@@ -1,0 +1,166 @@
+using System.Text.Json;
+
+namespace Vince.FeatureStore.Jsonl;
+
+/// <summary>The top-level facts of one JSONL line, read without materialising the record.</summary>
+internal readonly record struct RecordHeader(string Id, long Timestamp, string Asset, bool IsComplete, bool IsOpen);
+
+/// <summary>Parsing of one JSONL line, shared by the reader, the sink shippers and the writer's recovery.</summary>
+internal static class RecordLine
+{
+    private static ReadOnlySpan<byte> WithoutBom(ReadOnlySpan<byte> line)
+        => line.StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF]) ? line[3..] : line;
+
+    /// <summary>Parses a full record; returns an error text instead of throwing for a bad line.</summary>
+    public static bool TryParse(ReadOnlySpan<byte> line, out FeatureRecord? record, out string? error)
+    {
+        record = null;
+        line = WithoutBom(line);
+        if (line.IsEmpty)
+        {
+            error = "empty line";
+            return false;
+        }
+
+        try
+        {
+            record = FeatureJson.Deserialize(line);
+        }
+        catch (JsonException ex)
+        {
+            error = ex.Message;
+            return false;
+        }
+        catch (InvalidOperationException ex)
+        {
+            // Thrown for e.g. invalid UTF-8 inside a string.
+            error = ex.Message;
+            return false;
+        }
+
+        if (string.IsNullOrEmpty(record.Id))
+        {
+            record = null;
+            error = "the record has no id";
+            return false;
+        }
+
+        if (record.Timestamp <= 0)
+        {
+            record = null;
+            error = "the record has no timestamp";
+            return false;
+        }
+
+        error = null;
+        return true;
+    }
+
+    /// <summary>
+    /// Reads only the top-level keys the reader needs to resolve versions and filter. Validates the whole
+    /// line's JSON syntax on the way (nested values are skipped, not materialised).
+    /// </summary>
+    public static bool TryReadHeader(ReadOnlySpan<byte> line, out RecordHeader header, out string? error)
+    {
+        header = default;
+        line = WithoutBom(line);
+        string? id = null;
+        long timestamp = 0;
+        bool hasTimestamp = false;
+        string asset = "";
+        bool hasOutcome = false, hasLabels = false, hasAvoided = false;
+        try
+        {
+            var reader = new Utf8JsonReader(line, new JsonReaderOptions { MaxDepth = 256 });
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            {
+                error = "not a JSON object";
+                return false;
+            }
+
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                if (reader.ValueTextEquals("id"u8))
+                {
+                    reader.Read();
+                    id = reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
+                    reader.Skip();
+                }
+                else if (reader.ValueTextEquals("timestamp"u8))
+                {
+                    reader.Read();
+                    if (reader.TokenType == JsonTokenType.Number)
+                    {
+                        timestamp = LenientIntegers.ReadInt64(ref reader);
+                        hasTimestamp = true;
+                    }
+                    else
+                    {
+                        reader.Skip();
+                    }
+                }
+                else if (reader.ValueTextEquals("asset"u8))
+                {
+                    reader.Read();
+                    asset = reader.TokenType == JsonTokenType.String ? reader.GetString() ?? "" : "";
+                    reader.Skip();
+                }
+                else if (reader.ValueTextEquals("outcome"u8))
+                {
+                    reader.Read();
+                    hasOutcome = reader.TokenType != JsonTokenType.Null;
+                    reader.Skip();
+                }
+                else if (reader.ValueTextEquals("labels"u8))
+                {
+                    reader.Read();
+                    hasLabels = reader.TokenType != JsonTokenType.Null;
+                    reader.Skip();
+                }
+                else if (reader.ValueTextEquals("avoided"u8))
+                {
+                    reader.Read();
+                    hasAvoided = reader.TokenType != JsonTokenType.Null;
+                    reader.Skip();
+                }
+                else
+                {
+                    reader.Read();
+                    reader.Skip();
+                }
+            }
+
+            if (reader.TokenType != JsonTokenType.EndObject || reader.Read())
+            {
+                error = "unexpected content after the JSON object";
+                return false;
+            }
+        }
+        catch (JsonException ex)
+        {
+            error = ex.Message;
+            return false;
+        }
+        catch (InvalidOperationException ex)
+        {
+            error = ex.Message;
+            return false;
+        }
+
+        if (string.IsNullOrEmpty(id))
+        {
+            error = "the record has no id";
+            return false;
+        }
+
+        if (!hasTimestamp || timestamp <= 0)
+        {
+            error = "the record has no numeric timestamp";
+            return false;
+        }
+
+        header = new RecordHeader(id, timestamp, asset, hasOutcome && hasLabels, !hasOutcome && !hasAvoided);
+        error = null;
+        return true;
+    }
+}

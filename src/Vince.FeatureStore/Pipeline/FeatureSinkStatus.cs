@@ -1,0 +1,26 @@
+namespace Vince.FeatureStore;
+
+/// <summary>A snapshot of one sink's progress, for health checks and diagnostics.</summary>
+public sealed record FeatureSinkStatus
+{
+    /// <summary>The sink's name.</summary>
+    public required string Name { get; init; }
+
+    /// <summary>Bytes of the JSONL log the sink has not acknowledged yet.</summary>
+    public long PendingBytes { get; init; }
+
+    /// <summary>Record versions the sink has acknowledged since the store started.</summary>
+    public long Written { get; init; }
+
+    /// <summary>Failed attempts since the last success (0 when healthy).</summary>
+    public int ConsecutiveFailures { get; init; }
+
+    /// <summary>Type and message of the last failure, if the sink is currently failing.</summary>
+    public string? LastError { get; init; }
+
+    /// <summary>When the sink last acknowledged a batch (or was found caught up), if ever since start.</summary>
+    public DateTimeOffset? LastSuccessUtc { get; init; }
+
+    /// <summary>When the sink was last fully caught up with the log, if ever since start.</summary>
+    public DateTimeOffset? LastCaughtUpUtc { get; init; }
+}
