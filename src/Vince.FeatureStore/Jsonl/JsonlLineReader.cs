@@ -71,7 +71,7 @@ internal sealed class JsonlLineReader : IDisposable
             {
                 int lineStart = _start;
                 _start += newline + 1;
-                if (skippingOversized)
+                if (skippingOversized || newline > _maxLineBytes)
                 {
                     return (JsonlLineKind.Oversized, ReadOnlyMemory<byte>.Empty);
                 }

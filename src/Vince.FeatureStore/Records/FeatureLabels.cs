@@ -25,7 +25,7 @@ public sealed record FeatureLabels
     public double? BenchScore { get; init; }
     /// <summary>Keys this type does not model; written back unchanged.</summary>
     [JsonExtensionData]
-    public Dictionary<string, JsonElement>? ExtensionData { get; init; }
+    public Dictionary<string, JsonElement>? ExtensionData { get; set; }
 
     /// <summary>
     /// Derives the labels with the rules of the existing pipeline. Missing numbers count as 0; without

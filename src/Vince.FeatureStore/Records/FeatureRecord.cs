@@ -60,7 +60,7 @@ public sealed record FeatureRecord
 
     /// <summary>Keys this type does not model (e.g. <c>preMortem</c>, <c>wtt</c>); written back unchanged.</summary>
     [JsonExtensionData]
-    public Dictionary<string, JsonElement>? ExtensionData { get; init; }
+    public Dictionary<string, JsonElement>? ExtensionData { get; set; }
 
     /// <summary>True when the record is usable as a training row: it has both an outcome and labels.</summary>
     [JsonIgnore]
@@ -83,5 +83,5 @@ public sealed record AvoidedDecision
 
     /// <summary>Keys this type does not model; written back unchanged.</summary>
     [JsonExtensionData]
-    public Dictionary<string, JsonElement>? ExtensionData { get; init; }
+    public Dictionary<string, JsonElement>? ExtensionData { get; set; }
 }

@@ -44,7 +44,7 @@ public sealed record MarketFeatures
     public double? PriceVsSma20 { get; init; }
     /// <summary>Keys this type does not model; written back unchanged.</summary>
     [JsonExtensionData]
-    public Dictionary<string, JsonElement>? ExtensionData { get; init; }
+    public Dictionary<string, JsonElement>? ExtensionData { get; set; }
 }
 
 /// <summary>Trading-session context.</summary>
@@ -66,7 +66,7 @@ public sealed record SessionFeatures
     public double? MinutesSinceSessionStart { get; init; }
     /// <summary>Keys this type does not model; written back unchanged.</summary>
     [JsonExtensionData]
-    public Dictionary<string, JsonElement>? ExtensionData { get; init; }
+    public Dictionary<string, JsonElement>? ExtensionData { get; set; }
 }
 
 /// <summary>The aggregated signal.</summary>
@@ -111,7 +111,7 @@ public sealed record SignalFeatures
     public IReadOnlyList<string>? Factors { get; init; }
     /// <summary>Keys this type does not model; written back unchanged.</summary>
     [JsonExtensionData]
-    public Dictionary<string, JsonElement>? ExtensionData { get; init; }
+    public Dictionary<string, JsonElement>? ExtensionData { get; set; }
 }
 
 /// <summary>
@@ -164,7 +164,7 @@ public sealed record RegimeFeatures
     public string? Sentiment { get; init; }
     /// <summary>Keys this type does not model; written back unchanged.</summary>
     [JsonExtensionData]
-    public Dictionary<string, JsonElement>? ExtensionData { get; init; }
+    public Dictionary<string, JsonElement>? ExtensionData { get; set; }
 }
 
 /// <summary>News and macro context.</summary>
@@ -194,7 +194,7 @@ public sealed record NewsFeatures
     public bool? AssetHasHighRiskEvent { get; init; }
     /// <summary>Keys this type does not model; written back unchanged.</summary>
     [JsonExtensionData]
-    public Dictionary<string, JsonElement>? ExtensionData { get; init; }
+    public Dictionary<string, JsonElement>? ExtensionData { get; set; }
 
     /// <summary>
     /// The whole <c>news</c> value when a legacy writer stored a list instead of an object; the list is
@@ -235,7 +235,7 @@ public sealed record ExecutionFeatures
     public bool? UsedPullbackEntry { get; init; }
     /// <summary>Keys this type does not model; written back unchanged.</summary>
     [JsonExtensionData]
-    public Dictionary<string, JsonElement>? ExtensionData { get; init; }
+    public Dictionary<string, JsonElement>? ExtensionData { get; set; }
 }
 
 /// <summary>How the trade closed.</summary>
@@ -265,5 +265,5 @@ public sealed record OutcomeFeatures
     public double? TrailingStopPrice { get; init; }
     /// <summary>Keys this type does not model; written back unchanged.</summary>
     [JsonExtensionData]
-    public Dictionary<string, JsonElement>? ExtensionData { get; init; }
+    public Dictionary<string, JsonElement>? ExtensionData { get; set; }
 }
