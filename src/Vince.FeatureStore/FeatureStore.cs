@@ -40,6 +40,7 @@ public sealed class FeatureStore : IAsyncDisposable
     private readonly List<(long Target, TaskCompletionSource Done)> _flushWaiters = [];
     private readonly object _startLock = new();
     private readonly string _sinkNames;
+    private readonly Action<FeatureRecord, Exception> _onRejected;
     private Task? _writerTask;
     private Task[] _shipperTasks = [];
     private Task? _disposeTask;
@@ -97,6 +98,11 @@ public sealed class FeatureStore : IAsyncDisposable
                 options, _metrics, loggerFactory.CreateLogger("Vince.FeatureStore.Sinks." + sink.Name), _time));
         }
 
+        _onRejected = (record, error) =>
+        {
+            _metrics.Rejected.Add(1);
+            FeatureStoreLog.RecordRejected(_logger, error, record.Id);
+        };
         _sinkNames = string.Join(", ", _shippers.Select(s => s.Name));
         _metrics.ObserveQueue(() => _channel.Reader.Count);
         _metrics.ObserveSinkLag(ObserveSinkLag);
@@ -438,7 +444,7 @@ public sealed class FeatureStore : IAsyncDisposable
         }
         catch (ChannelClosedException ex)
         {
-            throw new ObjectDisposedException("The feature store is disposed.", ex);
+            throw new ObjectDisposedException("The feature store is disposed, or its log writer failed (see the log).", ex);
         }
 
         Interlocked.Increment(ref _accepted);
@@ -483,6 +489,14 @@ public sealed class FeatureStore : IAsyncDisposable
             failure = new ObjectDisposedException(nameof(FeatureStore), $"The feature store stopped after {_options.ShutdownTimeout} while the JSONL log was failing; {_channel.Reader.Count + batch.Count} queued record version(s) were not written.");
             FeatureStoreLog.RecordsLostAtShutdown(_logger, failure);
         }
+        catch (Exception ex)
+        {
+            // A defect, not an I/O failure (those are retried): stop accepting records so callers see it.
+            failure = ex;
+            _channel.Writer.TryComplete(ex);
+            FeatureStoreLog.LogWriterCrashed(_logger, ex);
+            throw;
+        }
         finally
         {
             CompleteFlushWaiters(failure ?? new ObjectDisposedException(nameof(FeatureStore)));
@@ -496,8 +510,8 @@ public sealed class FeatureStore : IAsyncDisposable
         {
             try
             {
-                _log.Append(batch);
-                _metrics.LogWritten.Add(batch.Count);
+                int written = _log.Append(batch, _onRejected);
+                _metrics.LogWritten.Add(written);
                 return;
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)

@@ -49,4 +49,10 @@ internal static partial class FeatureStoreLog
 
     [LoggerMessage(EventId = 1014, Level = LogLevel.Warning, Message = "Could not delete expired log file {File}")]
     public static partial void PruneFailed(ILogger logger, Exception exception, string file);
+
+    [LoggerMessage(EventId = 1015, Level = LogLevel.Error, Message = "Record {Id} cannot be serialized to JSON and was not written")]
+    public static partial void RecordRejected(ILogger logger, Exception exception, string id);
+
+    [LoggerMessage(EventId = 1016, Level = LogLevel.Critical, Message = "The JSONL log writer failed; the store accepts no more records")]
+    public static partial void LogWriterCrashed(ILogger logger, Exception exception);
 }

@@ -32,6 +32,7 @@ internal sealed class FeatureStoreMetrics : IDisposable
         SinkWritten = _meter.CreateCounter<long>("vince.featurestore.sink.written", "{record}", "Record versions a sink accepted.");
         SinkRetries = _meter.CreateCounter<long>("vince.featurestore.sink.retries", "{attempt}", "Failed sink writes that will be retried.");
         SkippedLines = _meter.CreateCounter<long>("vince.featurestore.log.skipped_lines", "{line}", "Invalid JSONL lines a sink passed over.");
+        Rejected = _meter.CreateCounter<long>("vince.featurestore.records.rejected", "{record}", "Record versions that could not be serialized and were not written.");
         UnmatchedUpdates = _meter.CreateCounter<long>("vince.featurestore.records.unmatched_updates", "{update}", "Execution/outcome updates for ids with no earlier version.");
     }
 
@@ -43,6 +44,7 @@ internal sealed class FeatureStoreMetrics : IDisposable
     public Counter<long> SinkRetries { get; }
     public Counter<long> SkippedLines { get; }
     public Counter<long> UnmatchedUpdates { get; }
+    public Counter<long> Rejected { get; }
 
     public void ObserveQueue(Func<int> depth)
         => _meter.CreateObservableGauge("vince.featurestore.queue.depth", depth, "{record}", "Record versions waiting to be appended to the log.");

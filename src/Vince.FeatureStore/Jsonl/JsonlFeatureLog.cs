@@ -70,40 +70,78 @@ internal sealed class JsonlFeatureLog : IDisposable
     /// <summary>Files created by this instance (diagnostics and tests).</summary>
     public int FilesCreated { get; private set; }
 
-    /// <summary>Appends the records and flushes them. Throws on I/O failure; nothing is committed then.</summary>
-    public void Append(IReadOnlyList<FeatureRecord> records)
+    /// <summary>
+    /// Appends the records and flushes them. A record that cannot be serialized (e.g. an extension value
+    /// that is not valid JSON) is passed to <paramref name="rejected"/> and skipped, so one bad record never
+    /// wedges the log. Throws on I/O failure; nothing of the failed write is committed then.
+    /// </summary>
+    /// <returns>The number of records written.</returns>
+    public int Append(IReadOnlyList<FeatureRecord> records, Action<FeatureRecord, Exception> rejected)
     {
         int index = 0;
+        int written = 0;
         try
         {
             while (index < records.Count)
             {
                 EnsureFile();
                 int room = _recordsPerFile - _recordsInFile;
-                int take = Math.Min(room, records.Count - index);
+                int lines = 0;
                 _buffer.ResetWrittenCount();
-                for (int i = index; i < index + take; i++)
+                for (; index < records.Count && lines < room; index++)
                 {
-                    _json.Reset(_buffer);
-                    FeatureJson.Serialize(_json, records[i]);
-                    _json.Flush();
-                    _buffer.GetSpan(1)[0] = (byte)'\n';
-                    _buffer.Advance(1);
+                    if (TrySerializeLine(records[index], rejected))
+                    {
+                        lines++;
+                    }
+                }
+
+                if (lines == 0)
+                {
+                    continue;
                 }
 
                 _file!.Write(_buffer.WrittenSpan);
                 _file.Flush(flushToDisk: _fsync);
-                _recordsInFile += take;
-                index += take;
+                _recordsInFile += lines;
+                written += lines;
                 Volatile.Write(ref _committed, new LogPosition(_fileName, _fileKey, _file.Length));
             }
         }
-        catch
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             // Abandon the file: the retry starts a new one, so a torn tail stays at the end of this one.
             CloseFile();
             throw;
         }
+
+        return written;
+    }
+
+    private bool TrySerializeLine(FeatureRecord record, Action<FeatureRecord, Exception> rejected)
+    {
+        int before = _buffer.WrittenCount;
+        try
+        {
+            _json.Reset(_buffer);
+            FeatureJson.Serialize(_json, record);
+            _json.Flush();
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or JsonException or ArgumentException or NotSupportedException)
+        {
+            // Drop the partial bytes of this record: rewrite what came before it.
+            byte[] keep = _buffer.WrittenSpan[..before].ToArray();
+            _json.Reset(_buffer);
+            _buffer.ResetWrittenCount();
+            keep.CopyTo(_buffer.GetSpan(keep.Length));
+            _buffer.Advance(keep.Length);
+            rejected(record, ex);
+            return false;
+        }
+
+        _buffer.GetSpan(1)[0] = (byte)'\n';
+        _buffer.Advance(1);
+        return true;
     }
 
     private void EnsureFile()

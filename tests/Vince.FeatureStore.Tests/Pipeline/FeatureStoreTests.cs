@@ -187,6 +187,25 @@ public sealed class FeatureStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task A_record_that_cannot_be_serialized_is_rejected_alone_and_reported()
+    {
+        var logger = new Microsoft.Extensions.Logging.Testing.FakeLogger();
+        await using var store = new FeatureStore(TestStores.Options(_dir.Path), loggerFactory: new SingleLoggerFactory(logger));
+        await store.StartAsync();
+
+        store.Record(Decision("before"));
+        store.Record(Decision("poison") with { ExtensionData = new() { ["broken"] = default } });
+        store.Record(Decision("after"));
+        await store.FlushAsync();
+
+        Assert.Equal(["before", "after"], _dir.AllFeatureLines().Select(l => FeatureJson.Deserialize(l).Id));
+        Assert.Contains(logger.Collector.GetSnapshot(), r => r.Level == Microsoft.Extensions.Logging.LogLevel.Error && r.Message.Contains("poison", StringComparison.Ordinal));
+        store.Record(Decision("still-accepting"));
+        await store.FlushAsync();
+        Assert.Equal(3, _dir.AllFeatureLines().Length);
+    }
+
+    [Fact]
     public async Task Records_enqueued_before_start_are_written_by_dispose()
     {
         var store = new FeatureStore(TestStores.Options(_dir.Path));
