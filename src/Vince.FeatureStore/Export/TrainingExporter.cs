@@ -1,0 +1,189 @@
+using System.Text;
+using Vince.FeatureStore.Flattening;
+using Vince.FeatureStore.Jsonl;
+
+namespace Vince.FeatureStore.Export;
+
+/// <summary>What <see cref="TrainingExporter"/> wrote.</summary>
+/// <param name="CsvPath">The CSV file.</param>
+/// <param name="ManifestPath">The <c>feature_manifest.json</c> beside it.</param>
+/// <param name="Manifest">The manifest's content.</param>
+public sealed record TrainingExportResult(string CsvPath, string ManifestPath, FeatureManifest Manifest);
+
+/// <summary>
+/// Streams records (all versions resolved, in decision-time order) into a training CSV for one model, or with
+/// every flattened column, plus <c>feature_manifest.json</c>. Reads the source twice: once to decide the
+/// columns (presence, assets), once to write rows, so memory stays flat in the size of the input.
+/// </summary>
+/// <remarks>
+/// Rows are the records the model has a label for; every record (avoided and open ones too) feeds the
+/// per-asset lag columns. Values come from <see cref="CompiledColumns"/>, the same accessors the scorer uses,
+/// so a model is scored with exactly the values it was trained on.
+/// </remarks>
+public static class TrainingExporter
+{
+    /// <summary>Exports from a feature data directory.</summary>
+    /// <param name="reader">The log reader.</param>
+    /// <param name="model">The model, or <see langword="null"/> for every flattened column of the complete records.</param>
+    /// <param name="csvPath">The CSV to write (replaced atomically).</param>
+    /// <param name="cancellationToken">Stops the export; no partial file is left.</param>
+    /// <returns>What was written.</returns>
+    public static Task<TrainingExportResult> ExportAsync(FeatureLogReader reader, TrainingModel? model, string csvPath, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(reader);
+        return ExportAsync(ct => reader.ReadRecordsAsync(FeatureQuery.All, ct), model, csvPath, cancellationToken);
+    }
+
+    /// <summary>Exports from any record source that can be enumerated twice in decision-time order.</summary>
+    /// <param name="source">Returns a fresh enumeration of all records (latest version per id) in timestamp order.</param>
+    /// <param name="model">The model, or <see langword="null"/> for every flattened column of the complete records.</param>
+    /// <param name="csvPath">The CSV to write (replaced atomically).</param>
+    /// <param name="cancellationToken">Stops the export; no partial file is left.</param>
+    /// <returns>What was written.</returns>
+    /// <exception cref="InvalidDataException">The source is not in timestamp order.</exception>
+    public static async Task<TrainingExportResult> ExportAsync(
+        Func<CancellationToken, IAsyncEnumerable<FeatureRecord>> source,
+        TrainingModel? model,
+        string csvPath,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        ArgumentException.ThrowIfNullOrWhiteSpace(csvPath);
+        csvPath = Path.GetFullPath(csvPath);
+        string directory = Path.GetDirectoryName(csvPath)!;
+        Directory.CreateDirectory(directory);
+
+        var profile = new FeatureDataProfile();
+        long previous = long.MinValue;
+        await foreach (FeatureRecord record in source(cancellationToken).WithCancellation(cancellationToken).ConfigureAwait(false))
+        {
+            if (record.Timestamp < previous)
+            {
+                throw new InvalidDataException($"Records must come in timestamp order (lag columns depend on it): {record.Id} at {record.Timestamp} follows {previous}. FeatureLogReader.ReadRecordsAsync yields them in that order.");
+            }
+
+            previous = record.Timestamp;
+            profile.Observe(record);
+        }
+
+        IReadOnlyList<string> columns = model is { } m ? profile.ModelColumns(m) : AllColumns(profile);
+        CompiledColumns compiled = FeatureFlattener.Compile(columns);
+        string? label = model is { } lm ? TrainingModels.LabelColumn(lm) : null;
+        var stats = new RunningStats[columns.Count];
+        int rows = 0;
+
+        string temp = csvPath + ".tmp";
+        try
+        {
+            await using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous))
+            await using (var text = new StreamWriter(stream, new UTF8Encoding(false), 1 << 16))
+            {
+                var csv = new CsvRowWriter(text);
+                foreach (string column in columns)
+                {
+                    csv.Field(column);
+                }
+
+                if (label is not null)
+                {
+                    csv.Field(label);
+                }
+
+                csv.EndRow();
+                var history = new FeatureHistory();
+                await foreach (FeatureRecord record in source(cancellationToken).WithCancellation(cancellationToken).ConfigureAwait(false))
+                {
+                    if (model is { } rowModel)
+                    {
+                        if (TrainingModels.LabelOf(rowModel, record) is { } value)
+                        {
+                            for (int i = 0; i < compiled.Count; i++)
+                            {
+                                double input = compiled.GetValue(i, record, history).ToModelInput();
+                                stats[i].Add(input);
+                                csv.Field(input);
+                            }
+
+                            csv.Field(value);
+                            csv.EndRow();
+                            rows++;
+                        }
+                    }
+                    else if (record.IsComplete)
+                    {
+                        for (int i = 0; i < compiled.Count; i++)
+                        {
+                            csv.Field(compiled.GetValue(i, record, history).ToString());
+                        }
+
+                        csv.EndRow();
+                        rows++;
+                    }
+
+                    history.Add(record);
+                }
+            }
+
+            File.Move(temp, csvPath, overwrite: true);
+        }
+        finally
+        {
+            File.Delete(temp);
+        }
+
+        var scaling = new Dictionary<string, ColumnScaling>(StringComparer.Ordinal);
+        if (model is not null)
+        {
+            for (int i = 0; i < columns.Count; i++)
+            {
+                scaling[columns[i]] = stats[i].ToScaling();
+            }
+        }
+
+        var manifest = new FeatureManifest
+        {
+            Model = model is { } n ? TrainingModels.Name(n) : "all",
+            Label = label,
+            Columns = columns,
+            RowCount = rows,
+            RecordCount = profile.RecordCount,
+            Scaling = scaling,
+            CreatedAt = DateTimeOffset.UtcNow,
+        };
+        string manifestPath = Path.Combine(directory, FeatureManifest.FileName);
+        FileSystemDurability.WriteAtomically(manifestPath, manifest.ToJsonUtf8(), fsync: false);
+        return new TrainingExportResult(csvPath, manifestPath, manifest);
+    }
+
+    private static List<string> AllColumns(FeatureDataProfile profile)
+    {
+        var columns = profile.PresentColumns.ToList();
+        foreach (string column in FeatureSchema.LaggedColumns)
+        {
+            if (profile.IsPresent(column))
+            {
+                columns.AddRange([column + "_lag1", column + "_lag2", column + "_lag3", column + "_roll3"]);
+            }
+        }
+
+        return columns;
+    }
+
+    /// <summary>Welford's streaming mean and variance.</summary>
+    private struct RunningStats
+    {
+        private long _count;
+        private double _mean;
+        private double _m2;
+
+        public void Add(double value)
+        {
+            _count++;
+            double delta = value - _mean;
+            _mean += delta / _count;
+            _m2 += delta * (value - _mean);
+        }
+
+        public readonly ColumnScaling ToScaling() => new(_mean, _count == 0 ? 0 : Math.Sqrt(_m2 / _count));
+    }
+}
