@@ -103,7 +103,7 @@ public sealed class FeatureStore : IAsyncDisposable
             _metrics.Rejected.Add(1);
             FeatureStoreLog.RecordRejected(_logger, error, record.Id);
         };
-        _sinkNames = string.Join(", ", _shippers.Select(s => s.Name));
+        _sinkNames = _shippers.Count == 0 ? "(none)" : string.Join(", ", _shippers.Select(s => s.Name));
         _metrics.ObserveQueue(() => _channel.Reader.Count);
         _metrics.ObserveSinkLag(ObserveSinkLag);
     }
@@ -180,6 +180,7 @@ public sealed class FeatureStore : IAsyncDisposable
     /// <param name="news">News context.</param>
     /// <param name="decisionDrivers">Reasons for the decision.</param>
     /// <param name="timestamp">Decision time; now when <see langword="null"/>.</param>
+    /// <param name="execution">The execution when the trade opens with the decision (saves a version).</param>
     /// <returns>The new record id, for <see cref="RecordExecution"/> and <see cref="RecordOutcome"/>.</returns>
     public string RecordDecision(
         string asset,
@@ -189,7 +190,8 @@ public sealed class FeatureStore : IAsyncDisposable
         RegimeFeatures? regime = null,
         NewsFeatures? news = null,
         IReadOnlyList<string>? decisionDrivers = null,
-        DateTimeOffset? timestamp = null)
+        DateTimeOffset? timestamp = null,
+        ExecutionFeatures? execution = null)
     {
         long at = (timestamp ?? _time.GetUtcNow()).ToUnixTimeMilliseconds();
         return Record(new FeatureRecord
@@ -203,6 +205,7 @@ public sealed class FeatureStore : IAsyncDisposable
             Regime = regime,
             News = news,
             DecisionDrivers = decisionDrivers,
+            Execution = execution,
         });
     }
 
@@ -215,6 +218,7 @@ public sealed class FeatureStore : IAsyncDisposable
     /// <param name="regime">The regime.</param>
     /// <param name="news">News context.</param>
     /// <param name="timestamp">Decision time; now when <see langword="null"/>.</param>
+    /// <param name="decisionDrivers">Reasons behind the evaluation.</param>
     /// <returns>The new record id.</returns>
     public string RecordAvoided(
         string asset,
@@ -224,7 +228,8 @@ public sealed class FeatureStore : IAsyncDisposable
         SignalFeatures? signal = null,
         RegimeFeatures? regime = null,
         NewsFeatures? news = null,
-        DateTimeOffset? timestamp = null)
+        DateTimeOffset? timestamp = null,
+        IReadOnlyList<string>? decisionDrivers = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(reason);
         long at = (timestamp ?? _time.GetUtcNow()).ToUnixTimeMilliseconds();
@@ -238,6 +243,7 @@ public sealed class FeatureStore : IAsyncDisposable
             Signal = signal,
             Regime = regime,
             News = news,
+            DecisionDrivers = decisionDrivers,
             Avoided = new AvoidedDecision { Reason = reason, Timestamp = at },
         });
     }

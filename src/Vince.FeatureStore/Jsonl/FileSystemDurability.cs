@@ -1,3 +1,5 @@
+using System.Runtime.InteropServices;
+
 namespace Vince.FeatureStore.Jsonl;
 
 /// <summary>Small durability helpers for files the store owns (logs, cursors).</summary>
@@ -5,26 +7,30 @@ internal static class FileSystemDurability
 {
     /// <summary>
     /// Makes a file creation or rename in <paramref name="directory"/> durable (fsync of the directory).
-    /// A no-op where the platform cannot open directories.
+    /// .NET cannot open a directory as a file on Unix, so this calls open/fsync/close directly.
     /// </summary>
-    public static void SyncDirectory(string directory)
+    /// <returns>True when the directory was synced; false where the platform or file system does not allow it.</returns>
+    public static bool SyncDirectory(string directory)
     {
         if (OperatingSystem.IsWindows())
         {
-            return;
+            return false; // NTFS metadata is journaled; there is no directory fsync.
+        }
+
+        int fd = UnixFileSync.Open(directory, UnixFileSync.ReadOnly);
+        if (fd < 0)
+        {
+            return false;
         }
 
         try
         {
-            using var handle = File.OpenHandle(directory, FileMode.Open, FileAccess.Read);
-            RandomAccess.FlushToDisk(handle);
+            // Some file systems refuse fsync on a directory; the data itself is already flushed then.
+            return UnixFileSync.Fsync(fd) == 0;
         }
-        catch (IOException)
+        finally
         {
-            // Some file systems refuse fsync on a directory; the data itself is already flushed.
-        }
-        catch (UnauthorizedAccessException)
-        {
+            _ = UnixFileSync.Close(fd);
         }
     }
 
@@ -62,4 +68,19 @@ internal static class FileSystemDurability
             Directory.CreateDirectory(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         }
     }
+}
+
+/// <summary>The three libc calls a directory fsync needs.</summary>
+internal static partial class UnixFileSync
+{
+    public const int ReadOnly = 0;
+
+    [LibraryImport("libc", EntryPoint = "open", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    public static partial int Open(string path, int flags);
+
+    [LibraryImport("libc", EntryPoint = "fsync", SetLastError = true)]
+    public static partial int Fsync(int fd);
+
+    [LibraryImport("libc", EntryPoint = "close")]
+    public static partial int Close(int fd);
 }

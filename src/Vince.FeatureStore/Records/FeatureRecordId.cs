@@ -28,23 +28,39 @@ public static class FeatureRecordId
         }
 
         buffer[written++] = '-';
-        Span<byte> random = stackalloc byte[RandomLength];
-        RandomNumberGenerator.Fill(random);
-        Span<byte> redraw = stackalloc byte[1];
-        foreach (byte b in random)
+        for (int i = 0; i < RandomLength; i++)
         {
-            // 252 = 7 × 36: bytes at or above it would bias the first digits; re-draw those.
-            byte value = b;
-            while (value >= 252)
+            // 252 = 7 × 36: bytes at or above it would bias the first digits; draw again for those.
+            byte value;
+            do
             {
-                RandomNumberGenerator.Fill(redraw);
-                value = redraw[0];
+                value = NextRandomByte();
             }
-
+            while (value >= 252);
             buffer[written++] = Base36[value % 36];
         }
 
         return new string(buffer[..written]);
+    }
+
+    // Each RandomNumberGenerator call costs about a microsecond whatever its length (a syscall per call),
+    // so draw a block per thread and hand out its bytes.
+    [ThreadStatic]
+    private static byte[]? t_random;
+
+    [ThreadStatic]
+    private static int t_position;
+
+    private static byte NextRandomByte()
+    {
+        byte[] block = t_random ??= new byte[256];
+        if (t_position == 0 || t_position >= block.Length)
+        {
+            RandomNumberGenerator.Fill(block);
+            t_position = 0;
+        }
+
+        return block[t_position++];
     }
 
     /// <summary>

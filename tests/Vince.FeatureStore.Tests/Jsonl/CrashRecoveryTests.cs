@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Reflection;
 using Vince.FeatureStore;
 using Vince.FeatureStore.Tests.Support;
 
@@ -53,7 +52,7 @@ public sealed class CrashRecoveryTests
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        start.ArgumentList.Add(CrashWriterPath());
+        start.ArgumentList.Add(RepositoryPaths.BuiltDll("tests/Vince.FeatureStore.CrashWriter", "Vince.FeatureStore.CrashWriter"));
         start.ArgumentList.Add(directory);
         using Process process = Process.Start(start)!;
         long lastAck = 0;
@@ -95,20 +94,5 @@ public sealed class CrashRecoveryTests
 
         Assert.Equal(137, process.ExitCode); // 128 + SIGKILL
         return lastAck;
-    }
-
-    private static string CrashWriterPath()
-    {
-        string configuration = typeof(CrashRecoveryTests).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()!.Configuration;
-        DirectoryInfo? dir = new(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Vince.FeatureStore.sln")))
-        {
-            dir = dir.Parent;
-        }
-
-        Assert.NotNull(dir);
-        string path = Path.Combine(dir!.FullName, "tests", "Vince.FeatureStore.CrashWriter", "bin", configuration, "net10.0", "Vince.FeatureStore.CrashWriter.dll");
-        Assert.True(File.Exists(path), $"Build the solution first: {path} is missing.");
-        return path;
     }
 }

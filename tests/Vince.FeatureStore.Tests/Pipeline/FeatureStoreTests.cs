@@ -65,14 +65,20 @@ public sealed class FeatureStoreTests : IDisposable
     }
 
     [Fact]
-    public async Task Avoided_signals_are_recorded_with_reason_and_time()
+    public async Task Avoided_signals_and_decisions_opened_at_once_are_recorded()
     {
         await using FeatureStore store = await TestStores.StartedAsync(_dir.Path);
 
-        string id = store.RecordAvoided("SOL", "funding too extreme", timestamp: DateTimeOffset.FromUnixTimeMilliseconds(BaseTime));
+        string id = store.RecordAvoided("SOL", "funding too extreme", timestamp: DateTimeOffset.FromUnixTimeMilliseconds(BaseTime), decisionDrivers: ["funding 99th pct"]);
+        string traded = store.RecordDecision("SOL", execution: Execution());
         await store.FlushAsync();
 
-        JsonNode line = JsonNode.Parse(Assert.Single(_dir.AllFeatureLines()))!;
+        string[] lines = _dir.AllFeatureLines();
+        Assert.Equal(2, lines.Length);
+        Assert.Equal(traded, FeatureJson.Deserialize(lines[1]).Id);
+        Assert.Equal(5, FeatureJson.Deserialize(lines[1]).Execution!.Leverage);
+        JsonNode line = JsonNode.Parse(lines[0])!;
+        Assert.Equal("funding 99th pct", line["decisionDrivers"]![0]!.GetValue<string>());
         Assert.Equal(id, line["id"]!.GetValue<string>());
         Assert.Equal("funding too extreme", line["avoided"]!["reason"]!.GetValue<string>());
         Assert.Equal(BaseTime, line["avoided"]!["timestamp"]!.GetValue<long>());

@@ -261,6 +261,12 @@ public sealed class SinkPipelineTests : IDisposable
     }
 
     [Fact]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public void Directory_fsync_really_syncs_on_unix()
+        // .NET cannot open a directory as a file on Unix; this guards the libc path that makes renames durable.
+        => Assert.True(Vince.FeatureStore.Jsonl.FileSystemDurability.SyncDirectory(_dir.Path));
+
+    [Fact]
     public async Task A_corrupt_cursor_file_is_a_clear_error()
     {
         Directory.CreateDirectory(Path.Combine(_dir.Path, ".cursors"));

@@ -1,0 +1,79 @@
+using System.Diagnostics;
+using System.Globalization;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Vince.FeatureStore;
+using Vince.PaperBot.Sample;
+
+// Feature values and the summary are machine-read; keep them independent of the user's locale.
+CultureInfo.DefaultThreadCurrentCulture = CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
+
+(SampleArguments? arguments, string? error) = SampleArguments.Parse(args, Environment.GetEnvironmentVariable);
+if (arguments is null)
+{
+    Console.Error.WriteLine($"error: {error}");
+    Console.Error.WriteLine("Run with --help for usage.");
+    return 2;
+}
+
+if (arguments.ShowHelp)
+{
+    Console.WriteLine(SampleArguments.Usage);
+    return 0;
+}
+
+// The host gets no args: they are parsed above, and its command-line configuration would accept anything.
+HostApplicationBuilder builder = Host.CreateApplicationBuilder();
+builder.Logging.SetMinimumLevel(arguments.Verbose ? LogLevel.Information : LogLevel.Warning);
+builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace); // stdout is for the summary
+builder.Services.AddVinceFeatureStore(o =>
+{
+    // Unset, the store resolves VINCE_FEATURE_STORE_DATA_DIR, then its default directory.
+    if (arguments.DataDirectory is not null)
+    {
+        o.DataDirectory = arguments.DataDirectory;
+    }
+});
+
+using IHost host = builder.Build();
+try
+{
+    await host.StartAsync();
+    ILogger logger = host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Vince.PaperBot.Sample");
+    FeatureStore store = host.Services.GetRequiredService<FeatureStore>();
+    string directory = store.DataDirectory;
+    StrategySettings strategy = arguments.Aggressive ? StrategySettings.Aggressive : StrategySettings.Standard;
+    var market = new PaperMarket(arguments.Assets, arguments.Seed);
+    var bot = new PaperBot(store, market, strategy, new Random(arguments.Seed + 1), host.Services.GetRequiredService<ILogger<PaperBot>>());
+    var progress = new ProgressReporter(arguments.Trades, Console.Error, interactive: !Console.IsErrorRedirected);
+    if (logger.IsEnabled(LogLevel.Information))
+    {
+        SampleLog.Starting(logger, arguments.Trades, string.Join(",", arguments.Assets), strategy.Describe(), arguments.Seed, directory);
+    }
+
+    var stopwatch = Stopwatch.StartNew();
+    // Ctrl+C stops the simulation early; what was recorded is still flushed and summarised.
+    PaperRunStats run = bot.Run(arguments.Trades, progress, host.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping);
+    progress.Finish();
+
+    await store.FlushAsync();
+    await store.WaitForSinksAsync();
+    await host.StopAsync(); // the hosted service disposes the store: files closed, sinks caught up
+    stopwatch.Stop();
+
+    await RunSummary.PrintAsync(directory, arguments, strategy, run, stopwatch.Elapsed, Console.Out, CancellationToken.None);
+    if (run.Interrupted)
+    {
+        Console.Error.WriteLine($"Interrupted after {run.Completed} of {arguments.Trades} trades.");
+        return 130;
+    }
+
+    return 0;
+}
+catch (Exception ex) when (ex is not OutOfMemoryException)
+{
+    // Start-up failures are already logged by the host; one line is enough unless asked for more.
+    Console.Error.WriteLine(arguments.Verbose ? $"error: {ex}" : $"error: {ex.Message}");
+    return 1;
+}
