@@ -31,7 +31,14 @@ public static class TrainingExporter
     public static Task<TrainingExportResult> ExportAsync(FeatureLogReader reader, TrainingModel? model, string csvPath, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(reader);
-        return ExportAsync(ct => reader.ReadRecordsAsync(FeatureQuery.All, ct), model, csvPath, cancellationToken);
+        return ExportFromLogAsync(reader, model, csvPath, cancellationToken);
+    }
+
+    private static async Task<TrainingExportResult> ExportFromLogAsync(FeatureLogReader reader, TrainingModel? model, string csvPath, CancellationToken cancellationToken)
+    {
+        // Both passes read the same index: the files are scanned for versions once, not twice.
+        FeatureLogReader.LogIndex index = await reader.BuildIndexAsync(FeatureQuery.All, cancellationToken).ConfigureAwait(false);
+        return await ExportAsync(ct => reader.ReadIndexedAsync(index, ct), model, csvPath, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Exports from any record source that can be enumerated twice in decision-time order.</summary>

@@ -19,6 +19,10 @@ internal sealed class SectionSchema<T>(
 {
     private readonly Dictionary<string, Func<T, FeatureValue>> _byKey = known.ToDictionary(k => k.Key, k => k.Get, StringComparer.Ordinal);
     private readonly HashSet<string> _excluded = new(excludedKeys, StringComparer.Ordinal);
+    private readonly string[] _knownNames = known.Select(k => prefix + k.Key).ToArray();
+
+    // Column names of extension keys, built once per key: flattening runs per record.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> _extensionNames = new(StringComparer.Ordinal);
 
     public string Prefix { get; } = prefix;
 
@@ -47,12 +51,12 @@ internal sealed class SectionSchema<T>(
             return;
         }
 
-        foreach ((string key, Func<T, FeatureValue> get) in known)
+        for (int i = 0; i < known.Length; i++)
         {
-            FeatureValue value = get(section);
+            FeatureValue value = known[i].Get(section);
             if (value.HasValue)
             {
-                into.Add(new(Prefix + key, value));
+                into.Add(new(_knownNames[i], value));
             }
         }
 
@@ -62,7 +66,7 @@ internal sealed class SectionSchema<T>(
             {
                 if (!_excluded.Contains(pair.Key) && !_byKey.ContainsKey(pair.Key) && FeatureSchema.FromJson(pair.Value, false) is { HasValue: true } value)
                 {
-                    into.Add(new(Prefix + pair.Key, value));
+                    into.Add(new(_extensionNames.GetOrAdd(pair.Key, static (key, prefix) => prefix + key, Prefix), value));
                 }
             }
         }

@@ -104,8 +104,17 @@ public sealed class FeatureLogReader
     /// <returns>The records.</returns>
     public async IAsyncEnumerable<FeatureRecord> ReadRecordsAsync(FeatureQuery? query = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        query ??= FeatureQuery.All;
-        var (files, entries) = await BuildIndexAsync(query, cancellationToken).ConfigureAwait(false);
+        LogIndex index = await BuildIndexAsync(query ?? FeatureQuery.All, cancellationToken).ConfigureAwait(false);
+        await foreach (FeatureRecord record in ReadIndexedAsync(index, cancellationToken).ConfigureAwait(false))
+        {
+            yield return record;
+        }
+    }
+
+    /// <summary>Reads the records of an index built by <see cref="BuildIndexAsync"/>; an index can be read many times.</summary>
+    internal async IAsyncEnumerable<FeatureRecord> ReadIndexedAsync(LogIndex index, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        (List<string> files, List<IndexEntry> entries) = (index.Files, index.Entries);
         var handles = new SafeFileHandle?[files.Count];
         try
         {
@@ -119,7 +128,9 @@ public sealed class FeatureLogReader
                     buffer = new byte[Math.Max(entry.Length, buffer.Length * 2)];
                 }
 
-                int read = await RandomAccess.ReadAsync(handle, buffer.AsMemory(0, entry.Length), entry.Offset, cancellationToken).ConfigureAwait(false);
+                // A synchronous positional read: the line is small and usually cached, and an async read per
+                // record costs more than the read itself.
+                int read = RandomAccess.Read(handle, buffer.AsSpan(0, entry.Length), entry.Offset);
                 if (RecordLine.TryParse(buffer.AsSpan(0, read), out FeatureRecord? record, out string? error))
                 {
                     yield return record!;
@@ -145,8 +156,8 @@ public sealed class FeatureLogReader
     /// <returns>The number of matching ids.</returns>
     public async Task<int> CountAsync(FeatureQuery? query = null, CancellationToken cancellationToken = default)
     {
-        var (_, entries) = await BuildIndexAsync(query ?? FeatureQuery.All, cancellationToken).ConfigureAwait(false);
-        return entries.Count;
+        LogIndex index = await BuildIndexAsync(query ?? FeatureQuery.All, cancellationToken).ConfigureAwait(false);
+        return index.Entries.Count;
     }
 
     /// <summary>Counts complete trades (records with outcome and labels), the number training waits for.</summary>
@@ -155,7 +166,8 @@ public sealed class FeatureLogReader
     public Task<int> CountCompleteAsync(CancellationToken cancellationToken = default)
         => CountAsync(FeatureQuery.Complete, cancellationToken);
 
-    private async Task<(List<string> Files, List<IndexEntry> Entries)> BuildIndexAsync(FeatureQuery query, CancellationToken cancellationToken)
+    /// <summary>One pass over the files: where the latest version of each matching id is, in decision-time order.</summary>
+    internal async Task<LogIndex> BuildIndexAsync(FeatureQuery query, CancellationToken cancellationToken)
     {
         List<string> files = GetFiles().ToList();
         var byId = new Dictionary<string, int>(StringComparer.Ordinal);
@@ -217,7 +229,7 @@ public sealed class FeatureLogReader
             int byTime = a.Timestamp.CompareTo(b.Timestamp);
             return byTime != 0 ? byTime : a.FirstSeen.CompareTo(b.FirstSeen);
         });
-        return (files, entries);
+        return new LogIndex(files, entries);
     }
 
     private static bool IsBlank(JsonlLineKind kind, ReadOnlySpan<byte> content)
@@ -229,5 +241,7 @@ public sealed class FeatureLogReader
         FeatureStoreLog.SkippedLine(_logger, Path.GetFileName(path), lineNumber, reason);
     }
 
-    private readonly record struct IndexEntry(long Timestamp, string Asset, bool IsComplete, int File, long Offset, int Length, int LineNumber, int FirstSeen);
+    internal sealed record LogIndex(List<string> Files, List<IndexEntry> Entries);
+
+    internal readonly record struct IndexEntry(long Timestamp, string Asset, bool IsComplete, int File, long Offset, int Length, int LineNumber, int FirstSeen);
 }
