@@ -9,6 +9,22 @@ if ! command -v dotnet >/dev/null 2>&1; then
   exit 1
 fi
 
+# What the Postgres / PGlite sink tests need: the PostgreSQL server binaries (Debian package; CI runs as root)
+# and the PGlite server pinned by tests/pglite/package-lock.json.
+apt_packages=()
+compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || apt_packages+=(postgresql)
+command -v npm >/dev/null 2>&1 || apt_packages+=(nodejs npm)
+if [ "${#apt_packages[@]}" -gt 0 ]; then
+  if [ "$(id -u)" -eq 0 ]; then
+    apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${apt_packages[@]}"
+  else
+    echo "Missing ${apt_packages[*]}: install with apt-get as root to run the Postgres/PGlite tests." >&2
+  fi
+fi
+if command -v npm >/dev/null 2>&1; then
+  (cd tests/pglite && npm ci --no-audit --no-fund --loglevel=error)
+fi
+
 results="artifacts/test-results"
 rm -rf "$results"
 mkdir -p "$results"

@@ -27,7 +27,7 @@ if (arguments.ShowHelp)
 HostApplicationBuilder builder = Host.CreateApplicationBuilder();
 builder.Logging.SetMinimumLevel(arguments.Verbose ? LogLevel.Information : LogLevel.Warning);
 builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace); // stdout is for the summary
-builder.Services.AddVinceFeatureStore(o =>
+FeatureStoreBuilder features = builder.Services.AddVinceFeatureStore(o =>
 {
     // Unset, the store resolves VINCE_FEATURE_STORE_DATA_DIR, then its default directory.
     if (arguments.DataDirectory is not null)
@@ -35,6 +35,12 @@ builder.Services.AddVinceFeatureStore(o =>
         o.DataDirectory = arguments.DataDirectory;
     }
 });
+
+// The bot's database, when it has one: every record also goes to plugin_vince.paper_bot_features.
+if (!string.IsNullOrWhiteSpace(Environment.GetEnvironmentVariable("POSTGRES_URL")))
+{
+    features.AddPostgres();
+}
 
 using IHost host = builder.Build();
 try

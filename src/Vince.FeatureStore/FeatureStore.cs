@@ -22,6 +22,7 @@ namespace Vince.FeatureStore;
 public sealed class FeatureStore : IAsyncDisposable
 {
     private const string UnmatchedUpdatesFile = "unmatched_updates.jsonl";
+    private const long MaxTimestamp = 253_402_300_799_999; // 9999-12-31T23:59:59.999Z
 
     private readonly FeatureStoreOptions _options;
     private readonly ILogger _logger;
@@ -152,9 +153,10 @@ public sealed class FeatureStore : IAsyncDisposable
             throw new ArgumentException("A feature record needs an asset (e.g. \"BTC\").", nameof(record));
         }
 
-        if (record.Timestamp < 0)
+        if (record.Timestamp is < 0 or > MaxTimestamp)
         {
-            throw new ArgumentException($"The record timestamp must be Unix epoch milliseconds, not {record.Timestamp}.", nameof(record));
+            // Beyond year 9999 no database timestamp (nor DateTimeOffset) holds it: a sink would fail forever.
+            throw new ArgumentException($"The record timestamp must be Unix epoch milliseconds up to year 9999, not {record.Timestamp}.", nameof(record));
         }
 
         if (record.Timestamp == 0 || string.IsNullOrEmpty(record.Id))

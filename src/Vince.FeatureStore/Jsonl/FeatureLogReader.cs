@@ -16,7 +16,7 @@ namespace Vince.FeatureStore;
 /// Reading holds one record at a time. Resolving versions keeps a small index entry per id (not the
 /// record), so memory grows with the number of ids, never with the size of the records.
 /// </remarks>
-public sealed class FeatureLogReader
+public sealed class FeatureLogReader : IFeatureQuery
 {
     private readonly FeatureLogReaderOptions _options;
     private readonly ILogger _logger;

@@ -55,6 +55,7 @@ public sealed class FeatureStoreTests : IDisposable
         Assert.StartsWith($"{BaseTime}-", id, StringComparison.Ordinal);
         Assert.Throws<ArgumentException>(() => store.Record(new FeatureRecord { Id = "x", Timestamp = 1 }));
         Assert.Throws<ArgumentException>(() => store.Record(new FeatureRecord { Id = "x", Timestamp = -5, Asset = "BTC" }));
+        Assert.Throws<ArgumentException>(() => store.Record(new FeatureRecord { Id = "x", Timestamp = 253_402_300_800_000, Asset = "BTC" }));
         Assert.Throws<ArgumentNullException>(() => store.Record(null!));
         Assert.Throws<ArgumentException>(() => store.RecordOutcome("", Win()));
         Assert.Throws<ArgumentException>(() => store.RecordAvoided("BTC", " "));
