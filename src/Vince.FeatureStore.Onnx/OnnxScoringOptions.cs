@@ -1,0 +1,110 @@
+namespace Vince.FeatureStore.Onnx;
+
+/// <summary>Settings of the <see cref="OnnxSignalQualityScorer"/>. Validated at start-up when registered in a host.</summary>
+public sealed class OnnxScoringOptions
+{
+    /// <summary>The models directory of the existing bot.</summary>
+    public const string DefaultModelsDirectory = ".elizadb/vince-paper-bot/models";
+
+    /// <summary>The environment variable the bot uses for the models directory.</summary>
+    public const string ModelsDirectoryEnvironmentVariable = "VINCE_ML_MODELS_DIR";
+
+    /// <summary>The default threshold when neither <see cref="Threshold"/> nor the metadata sets one.</summary>
+    public const double DefaultThreshold = 0.6;
+
+    /// <summary>
+    /// Directory holding <see cref="ModelFileName"/> and <see cref="MetadataFileName"/>. When unset:
+    /// <c>VINCE_ML_MODELS_DIR</c>, else <see cref="DefaultModelsDirectory"/> (relative to the working directory).
+    /// </summary>
+    public string? ModelsDirectory { get; set; }
+
+    /// <summary>The model file in <see cref="ModelsDirectory"/>. Default <c>signal_quality.onnx</c>.</summary>
+    public string ModelFileName { get; set; } = "signal_quality.onnx";
+
+    /// <summary>The training metadata in <see cref="ModelsDirectory"/>. Default <c>training_metadata.json</c>.</summary>
+    public string MetadataFileName { get; set; } = TrainingMetadata.FileName;
+
+    /// <summary>
+    /// The probability a signal must reach to pass. When unset: the metadata's
+    /// <c>improvement_report.suggested_signal_quality_threshold</c>, else <see cref="DefaultThreshold"/> (0.6).
+    /// </summary>
+    public double? Threshold { get; set; }
+
+    /// <summary>Reload the model when its files change (a new training). Default on.</summary>
+    public bool WatchForChanges { get; set; } = true;
+
+    /// <summary>How long the files must be quiet before a changed model is reloaded. Default 2 s.</summary>
+    public TimeSpan ReloadDebounce { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// When the metadata lists <c>onnx_hashes.signal_quality</c>, refuse a model file whose SHA-256 differs
+    /// (files of two different trainings, or a training still writing them). Default on.
+    /// </summary>
+    public bool VerifyModelHash { get; set; } = true;
+
+    /// <summary>ONNX Runtime intra-op threads per call. Default 1: one record per call gains nothing from more.</summary>
+    public int IntraOpNumThreads { get; set; } = 1;
+
+    /// <summary>The models directory in effect: <see cref="ModelsDirectory"/>, else the environment variable, else the default.</summary>
+    /// <returns>The directory.</returns>
+    public string ResolveModelsDirectory() => ResolveModelsDirectory(Environment.GetEnvironmentVariable);
+
+    internal string ResolveModelsDirectory(Func<string, string?> environment)
+    {
+        if (!string.IsNullOrWhiteSpace(ModelsDirectory))
+        {
+            return ModelsDirectory;
+        }
+
+        string? fromEnvironment = environment(ModelsDirectoryEnvironmentVariable);
+        return string.IsNullOrWhiteSpace(fromEnvironment) ? DefaultModelsDirectory : fromEnvironment;
+    }
+
+    /// <summary>Returns every problem with the settings, or an empty list.</summary>
+    /// <returns>Human-readable messages naming the option.</returns>
+    public IReadOnlyList<string> Validate()
+    {
+        var errors = new List<string>();
+        string directory = ResolveModelsDirectory();
+        if (directory.IndexOfAny(Path.GetInvalidPathChars()) >= 0)
+        {
+            errors.Add($"{nameof(ModelsDirectory)} '{directory}' contains characters that are not allowed in a path.");
+        }
+
+        CheckFileName(errors, nameof(ModelFileName), ModelFileName);
+        CheckFileName(errors, nameof(MetadataFileName), MetadataFileName);
+        if (string.Equals(ModelFileName, MetadataFileName, StringComparison.Ordinal))
+        {
+            errors.Add($"{nameof(ModelFileName)} and {nameof(MetadataFileName)} must differ (both are '{ModelFileName}').");
+        }
+
+        if (Threshold is { } threshold && !(threshold >= 0 && threshold <= 1))
+        {
+            errors.Add($"{nameof(Threshold)} must be between 0 and 1 (was {threshold}).");
+        }
+
+        if (ReloadDebounce < TimeSpan.Zero || ReloadDebounce > TimeSpan.FromMinutes(10))
+        {
+            errors.Add($"{nameof(ReloadDebounce)} must be between 0 and 10 minutes (was {ReloadDebounce}).");
+        }
+
+        if (IntraOpNumThreads < 0)
+        {
+            errors.Add($"{nameof(IntraOpNumThreads)} must not be negative (was {IntraOpNumThreads}; 0 lets ONNX Runtime decide).");
+        }
+
+        return errors;
+    }
+
+    private static void CheckFileName(List<string> errors, string option, string? value)
+    {
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            errors.Add($"{option} must be set.");
+        }
+        else if (value.IndexOfAny(Path.GetInvalidFileNameChars()) >= 0 || value.Contains('/', StringComparison.Ordinal) || value.Contains('\\', StringComparison.Ordinal))
+        {
+            errors.Add($"{option} '{value}' must be a file name in {nameof(ModelsDirectory)}, not a path.");
+        }
+    }
+}

@@ -1,0 +1,317 @@
+using System.Globalization;
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
+using Vince.FeatureStore.Export;
+using Vince.FeatureStore.Flattening;
+using Vince.FeatureStore.Onnx.Diagnostics;
+using Vince.FeatureStore.Onnx.Metadata;
+using Vince.FeatureStore.Onnx.Model;
+
+namespace Vince.FeatureStore.Onnx.Scoring;
+
+/// <summary>Turns a consistent snapshot of the model files into a validated, warmed-up <see cref="ScoringModel"/>.</summary>
+internal static class ScoringModelLoader
+{
+    private const string SignalQuality = "signal_quality";
+
+    public static ScoringModel Build(ModelFiles files, OnnxScoringOptions options, long version, DateTimeOffset now, ILogger logger)
+    {
+        string modelPath = files.ModelPath;
+        TrainingMetadata? metadata = ReadMetadata(files, logger);
+        (IReadOnlyList<string> names, string namesSource) = FeatureNames(files, metadata, logger);
+        if (metadata?.SignalQualityInputDim is { } declaredWidth && declaredWidth != names.Count)
+        {
+            throw new OnnxModelLoadException(files.MetadataPath,
+                $"{files.MetadataPath} is inconsistent: signal_quality_input_dim is {declaredWidth} but {namesSource} lists {names.Count} feature names.");
+        }
+
+        if (options.VerifyModelHash && metadata?.HashOf(SignalQuality) is { } expectedHash && expectedHash != files.ModelSha256)
+        {
+            throw new OnnxModelLoadException(modelPath,
+                $"{modelPath} (SHA-256 {files.ModelSha256}) does not match onnx_hashes.{SignalQuality} ({expectedHash}) in {files.MetadataPath}: the files come " +
+                $"from different trainings, or a training is still writing them. Set {nameof(OnnxScoringOptions.VerifyModelHash)} = false to load them anyway.")
+            {
+                FilesIncomplete = true,
+            };
+        }
+
+        PreparedModel prepared = OnnxModelPreparer.Prepare(files.ModelBytes, modelPath);
+        var sessionOptions = new SessionOptions
+        {
+            IntraOpNumThreads = options.IntraOpNumThreads,
+            InterOpNumThreads = 1,
+            ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
+            LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR,
+        };
+        InferenceSession? session = null;
+        try
+        {
+            try
+            {
+                session = new InferenceSession(prepared.Bytes, sessionOptions);
+            }
+            catch (OnnxRuntimeException ex)
+            {
+                throw new OnnxModelLoadException(modelPath, $"ONNX Runtime cannot load {modelPath}: {ex.Message}", ex);
+            }
+
+            string inputName = CheckInput(session, names.Count, modelPath, namesSource);
+            (string outputName, long[] outputShape, int column) = SelectOutput(session, prepared.Hints, inputName, names.Count, modelPath);
+
+            CompiledColumns columns = FeatureFlattener.Compile(names);
+            (double[], double[])? scaling = Scaling(names, metadata?.SignalQualityScaling, out int scaledColumns);
+            (double threshold, ThresholdSource thresholdSource) = options.Threshold is { } configured
+                ? (configured, ThresholdSource.Options)
+                : metadata?.ImprovementReport?.SuggestedSignalQualityThreshold is { } suggested
+                    ? (suggested, ThresholdSource.Metadata)
+                    : (OnnxScoringOptions.DefaultThreshold, ThresholdSource.Default);
+            var info = new OnnxModelInfo
+            {
+                ModelPath = modelPath,
+                ModelSha256 = files.ModelSha256,
+                MetadataPath = files.MetadataBytes is null ? null : files.MetadataPath,
+                FeatureNamesSource = namesSource,
+                Metadata = metadata,
+                Version = version,
+                LoadedAt = now,
+                FeatureNames = names,
+                UnknownFeatureNames = columns.UnknownNames,
+                InputName = inputName,
+                OutputName = outputName,
+                OutputColumn = column,
+                Repairs = prepared.Repairs,
+                Threshold = threshold,
+                ThresholdSource = thresholdSource,
+                Calibration = metadata?.ImprovementReport?.SignalQualityCalibration,
+                ScaledColumnCount = scaledColumns,
+            };
+
+            var model = new ScoringModel(session, sessionOptions, columns, scaling, inputName, outputName, outputShape, column, info, files);
+            try
+            {
+                model.WarmUp();
+            }
+            catch (OnnxRuntimeException ex)
+            {
+                model.Release();
+                session = null;
+                throw new OnnxModelLoadException(modelPath, $"{modelPath} fails to run with a {names.Count}-feature input: {ex.Message}", ex);
+            }
+
+            foreach (string repair in prepared.Repairs)
+            {
+                OnnxScoringLog.ModelRepaired(logger, modelPath, repair);
+            }
+
+            if (columns.UnknownNames.Count > 0)
+            {
+                OnnxScoringLog.UnknownFeatureNames(logger, columns.UnknownNames.Count, namesSource, string.Join(", ", columns.UnknownNames));
+            }
+
+            return model;
+        }
+        catch
+        {
+            session?.Dispose();
+            sessionOptions.Dispose();
+            throw;
+        }
+    }
+
+    private static TrainingMetadata? ReadMetadata(ModelFiles files, ILogger logger)
+    {
+        if (files.MetadataBytes is null)
+        {
+            return null;
+        }
+
+        TrainingMetadata metadata;
+        try
+        {
+            metadata = TrainingMetadata.Parse(files.MetadataBytes);
+        }
+        catch (JsonException ex)
+        {
+            throw new OnnxModelLoadException(files.MetadataPath, $"{files.MetadataPath} is not valid JSON: {ex.Message}", ex)
+            {
+                // A training may be rewriting it right now.
+                FilesIncomplete = true,
+            };
+        }
+
+        foreach (string warning in metadata.Warnings)
+        {
+            OnnxScoringLog.MetadataProblem(logger, files.MetadataPath, warning);
+        }
+
+        return metadata;
+    }
+
+    private static (IReadOnlyList<string> Names, string Source) FeatureNames(ModelFiles files, TrainingMetadata? metadata, ILogger logger)
+    {
+        if (metadata?.SignalQualityFeatureNames is { Count: > 0 } fromMetadata)
+        {
+            return (fromMetadata, files.MetadataPath);
+        }
+
+        if (files.FeaturesBytes is { } features)
+        {
+            IReadOnlyList<string>? names = null;
+            try
+            {
+                using JsonDocument document = PythonJson.Parse(features);
+                if (document.RootElement.ValueKind == JsonValueKind.Object)
+                {
+                    names = new JsonSection(document.RootElement, "", []).StringList("features");
+                }
+            }
+            catch (JsonException)
+            {
+            }
+
+            if (names is not { Count: > 0 })
+            {
+                throw new OnnxModelLoadException(files.FeaturesPath, $"{files.FeaturesPath} has no 'features' list of names.") { FilesIncomplete = true };
+            }
+
+            OnnxScoringLog.FeatureNamesFromManifest(logger, files.MetadataPath, files.FeaturesPath);
+            return (names, files.FeaturesPath);
+        }
+
+        throw new OnnxModelLoadException(files.MetadataPath,
+            $"The input order of {files.ModelPath} is unknown: {(metadata is null ? files.MetadataPath + " does not exist" : files.MetadataPath + " lists no signal_quality_feature_names")} " +
+            $"and {files.FeaturesPath} does not exist.")
+        {
+            FilesIncomplete = true,
+        };
+    }
+
+    private static string CheckInput(InferenceSession session, int featureCount, string modelPath, string namesSource)
+    {
+        if (session.InputNames.Count != 1)
+        {
+            throw new OnnxModelLoadException(modelPath, $"{modelPath} has {session.InputNames.Count} inputs ({string.Join(", ", session.InputNames)}); the scorer feeds one float tensor [N, features].");
+        }
+
+        string name = session.InputNames[0];
+        NodeMetadata input = session.InputMetadata[name];
+        if (input.OnnxValueType != OnnxValueType.ONNX_TYPE_TENSOR || input.ElementDataType != TensorElementType.Float || input.Dimensions.Length != 2)
+        {
+            throw new OnnxModelLoadException(modelPath,
+                $"The input '{name}' of {modelPath} is {Describe(input)}; the scorer feeds a float tensor [N, {featureCount}].");
+        }
+
+        int width = input.Dimensions[1];
+        if (width > 0 && width != featureCount)
+        {
+            throw new OnnxModelLoadException(modelPath,
+                $"{modelPath} takes {width} input features but {namesSource} lists {featureCount} feature names: the model and its feature list do not belong together.");
+        }
+
+        return name;
+    }
+
+    private static (string Name, long[] Shape, int Column) SelectOutput(
+        InferenceSession session, IReadOnlyDictionary<string, OutputHint> hints, string inputName, int featureCount, string modelPath)
+    {
+        var candidates = new List<string>();
+        var ignored = new List<string>();
+        foreach (string name in session.OutputNames)
+        {
+            NodeMetadata output = session.OutputMetadata[name];
+            if (output.OnnxValueType == OnnxValueType.ONNX_TYPE_TENSOR && output.ElementDataType == TensorElementType.Float)
+            {
+                candidates.Add(name);
+            }
+            else
+            {
+                ignored.Add(output.OnnxValueType == OnnxValueType.ONNX_TYPE_TENSOR && output.ElementDataType == TensorElementType.Int64
+                    ? $"'{name}' (int64 tensor: a class label, never read as a probability)"
+                    : $"'{name}' ({Describe(output)})");
+            }
+        }
+
+        if (candidates.Count == 0)
+        {
+            throw new OnnxModelLoadException(modelPath,
+                $"{modelPath} has no probability output (a float tensor [N, classes], [N, 1] or [N]); its outputs are {string.Join(", ", ignored)}.");
+        }
+
+        // A classifier's probability tensor first, then a name that says so, then declaration order.
+        string chosen = candidates
+            .OrderByDescending(c => hints.ContainsKey(c))
+            .ThenByDescending(c => c.Contains("prob", StringComparison.OrdinalIgnoreCase))
+            .First();
+        hints.TryGetValue(chosen, out OutputHint hint);
+
+        // Run once (allocating, at load only) to learn the actual output shape for a batch of one.
+        long[] shape;
+        using (var runOptions = new RunOptions())
+        using (OrtValue probe = OrtValue.CreateTensorValueFromMemory(new float[featureCount], [1, featureCount]))
+        {
+            try
+            {
+                using IDisposableReadOnlyCollection<OrtValue> results = session.Run(runOptions, [inputName], [probe], [chosen]);
+                shape = results[0].GetTensorTypeAndShape().Shape;
+            }
+            catch (OnnxRuntimeException ex)
+            {
+                throw new OnnxModelLoadException(modelPath, $"{modelPath} fails to run with a {featureCount}-feature input: {ex.Message}", ex);
+            }
+        }
+
+        long columns = shape.Length switch
+        {
+            1 when shape[0] == 1 => 1,
+            2 when shape[0] == 1 => shape[1],
+            _ => -1,
+        };
+        int column = columns switch
+        {
+            1 => 0,
+            >= 2 when hint.PositiveColumn >= 0 && hint.PositiveColumn < columns => hint.PositiveColumn,
+            2 => 1,
+            _ => -1,
+        };
+        if (column < 0)
+        {
+            throw new OnnxModelLoadException(modelPath,
+                $"The output '{chosen}' of {modelPath} has shape [{string.Join(", ", shape)}] for one record; the scorer reads P(class 1) from [1, 2] " +
+                "(or from the class-1 column of a classifier's probabilities), or a probability from [1] or [1, 1].");
+        }
+
+        return (chosen, shape, column);
+    }
+
+    private static (double[], double[])? Scaling(IReadOnlyList<string> names, IReadOnlyDictionary<string, ColumnScaling>? scaling, out int scaledColumns)
+    {
+        scaledColumns = 0;
+        if (scaling is not { Count: > 0 })
+        {
+            return null;
+        }
+
+        double[] mean = new double[names.Count];
+        double[] inverseStd = new double[names.Count];
+        for (int i = 0; i < names.Count; i++)
+        {
+            inverseStd[i] = 1;
+            if (scaling.TryGetValue(names[i], out ColumnScaling? column))
+            {
+                mean[i] = column.Mean;
+
+                // Like scikit-learn's StandardScaler: a constant column (std 0) is only centred.
+                inverseStd[i] = column.Std > 0 ? 1 / column.Std : 1;
+                scaledColumns++;
+            }
+        }
+
+        return scaledColumns == 0 ? null : (mean, inverseStd);
+    }
+
+    private static string Describe(NodeMetadata metadata) => metadata.OnnxValueType == OnnxValueType.ONNX_TYPE_TENSOR
+        ? string.Create(CultureInfo.InvariantCulture, $"a {metadata.ElementDataType} tensor [{string.Join(", ", metadata.Dimensions)}]")
+        : metadata.OnnxValueType.ToString();
+}
