@@ -114,38 +114,78 @@ public sealed class FeatureLogReader : IFeatureQuery
     /// <summary>Reads the records of an index built by <see cref="BuildIndexAsync"/>; an index can be read many times.</summary>
     internal async IAsyncEnumerable<FeatureRecord> ReadIndexedAsync(LogIndex index, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
+        // Records are parsed in chunks on all cores while the caller consumes the previous chunk; they are
+        // yielded in index order. Two chunks at most are in memory.
+        const int ChunkSize = 512;
         (List<string> files, List<IndexEntry> entries) = (index.Files, index.Entries);
         var handles = new SafeFileHandle?[files.Count];
+        Task<FeatureRecord?[]>? next = null;
         try
         {
-            byte[] buffer = new byte[64 * 1024];
-            foreach (IndexEntry entry in entries)
+            next = entries.Count > 0 ? Task.Run(() => ParseChunk(0), cancellationToken) : null;
+            for (int start = 0; start < entries.Count; start += ChunkSize)
             {
-                cancellationToken.ThrowIfCancellationRequested();
-                SafeFileHandle handle = handles[entry.File] ??= File.OpenHandle(files[entry.File], FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-                if (buffer.Length < entry.Length)
+                FeatureRecord?[] chunk = await next!.ConfigureAwait(false);
+                int nextStart = start + ChunkSize;
+                next = nextStart < entries.Count ? Task.Run(() => ParseChunk(nextStart), cancellationToken) : null;
+                foreach (FeatureRecord? record in chunk)
                 {
-                    buffer = new byte[Math.Max(entry.Length, buffer.Length * 2)];
-                }
-
-                // A synchronous positional read: the line is small and usually cached, and an async read per
-                // record costs more than the read itself.
-                int read = RandomAccess.Read(handle, buffer.AsSpan(0, entry.Length), entry.Offset);
-                if (RecordLine.TryParse(buffer.AsSpan(0, read), out FeatureRecord? record, out string? error))
-                {
-                    yield return record!;
-                }
-                else
-                {
-                    Skip(files[entry.File], entry.LineNumber, error!);
+                    if (record is not null)
+                    {
+                        yield return record;
+                    }
                 }
             }
         }
         finally
         {
+            if (next is not null)
+            {
+                // The chunk being parsed still reads the files: let it finish before closing them.
+                await next.ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default).ConfigureAwait(false);
+            }
+
             foreach (SafeFileHandle? handle in handles)
             {
                 handle?.Dispose();
+            }
+        }
+
+        FeatureRecord?[] ParseChunk(int start)
+        {
+            int count = Math.Min(ChunkSize, entries.Count - start);
+            var parsed = new FeatureRecord?[count];
+            var options = new ParallelOptions { CancellationToken = cancellationToken, MaxDegreeOfParallelism = Environment.ProcessorCount };
+            Parallel.For(0, count, options, static () => new byte[64 * 1024], (i, _, buffer) =>
+            {
+                IndexEntry entry = entries[start + i];
+                if (buffer.Length < entry.Length)
+                {
+                    buffer = new byte[Math.Max(entry.Length, buffer.Length * 2)];
+                }
+
+                // A synchronous positional read (pread): thread-safe on a shared handle, and the line is
+                // small and usually cached.
+                int read = RandomAccess.Read(Handle(entry.File), buffer.AsSpan(0, entry.Length), entry.Offset);
+                if (RecordLine.TryParse(buffer.AsSpan(0, read), out FeatureRecord? record, out string? error))
+                {
+                    parsed[i] = record;
+                }
+                else
+                {
+                    Skip(files[entry.File], entry.LineNumber, error!);
+                }
+
+                return buffer;
+            }, static _ => { });
+            return parsed;
+        }
+
+        SafeFileHandle Handle(int file)
+        {
+            lock (handles)
+            {
+                return handles[file] ??= File.OpenHandle(files[file], FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
             }
         }
     }

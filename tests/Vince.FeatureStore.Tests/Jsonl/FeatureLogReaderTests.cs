@@ -144,6 +144,35 @@ public sealed class FeatureLogReaderTests : IDisposable
     }
 
     [Fact]
+    public async Task Stopping_early_or_cancelling_a_read_leaves_the_reader_usable()
+    {
+        WriteFile("features_2026-01-22_1.jsonl", Enumerable.Range(0, 2000).Select(i => Line(Decision($"r{i}", BaseTime + i))).ToArray());
+        var reader = new FeatureLogReader(_dir.Path);
+
+        int seen = 0;
+        await foreach (FeatureRecord record in reader.ReadRecordsAsync())
+        {
+            Assert.Equal($"r{seen}", record.Id);
+            if (++seen == 700)
+            {
+                break; // mid-way through the second parallel chunk
+            }
+        }
+
+        using var cancel = new CancellationTokenSource();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () =>
+        {
+            await foreach (FeatureRecord record in reader.ReadRecordsAsync(cancellationToken: cancel.Token))
+            {
+                cancel.Cancel();
+            }
+        });
+
+        Assert.Equal(2000, (await ToListAsync(reader.ReadRecordsAsync())).Count);
+        Assert.Equal(0, reader.SkippedLines);
+    }
+
+    [Fact]
     public async Task A_missing_directory_reads_as_empty()
     {
         var reader = new FeatureLogReader(Path.Combine(_dir.Path, "nope"));
