@@ -1,6 +1,6 @@
 using Npgsql;
 using Vince.FeatureStore.Postgres.Tests.Support;
-using static Vince.FeatureStore.Postgres.Tests.Support.TestRecords;
+using static Vince.FeatureStore.Testing.TestRecords;
 
 namespace Vince.FeatureStore.Postgres.Tests;
 
@@ -82,7 +82,7 @@ public sealed class PgliteTests(PgliteFixture fixture)
 
         await using PostgresFeatureReader reader = sink.CreateReader();
         FeatureRecord read = await reader.ReadRecordsAsync().SingleAsync();
-        Assert.Equal(Json(big), Json(read));
+        Assert.Equal(Line(big), Line(read));
     }
 
     [PgliteFact]

@@ -5,7 +5,7 @@ using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Vince.FeatureStore.Postgres.Tests.Support;
-using static Vince.FeatureStore.Postgres.Tests.Support.TestRecords;
+using static Vince.FeatureStore.Testing.TestRecords;
 
 namespace Vince.FeatureStore.Postgres.Tests;
 

@@ -1,6 +1,6 @@
 using Npgsql;
 using Vince.FeatureStore.Postgres.Tests.Support;
-using static Vince.FeatureStore.Postgres.Tests.Support.TestRecords;
+using static Vince.FeatureStore.Testing.TestRecords;
 
 namespace Vince.FeatureStore.Postgres.Tests;
 

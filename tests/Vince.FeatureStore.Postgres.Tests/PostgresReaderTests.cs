@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Testing;
 using Vince.FeatureStore.Postgres.Tests.Support;
-using static Vince.FeatureStore.Postgres.Tests.Support.TestRecords;
+using static Vince.FeatureStore.Testing.TestRecords;
 
 namespace Vince.FeatureStore.Postgres.Tests;
 
@@ -69,8 +69,8 @@ public sealed class PostgresReaderTests(PostgresFixture fixture)
             foreach (string name in Queries)
             {
                 FeatureQuery query = QueryNamed(name);
-                List<string> expected = await jsonl.ReadRecordsAsync(query).Select(Json).ToListAsync();
-                List<string> actual = await postgres.ReadRecordsAsync(query).Select(Json).ToListAsync();
+                List<string> expected = await jsonl.ReadRecordsAsync(query).Select(Line).ToListAsync();
+                List<string> actual = await postgres.ReadRecordsAsync(query).Select(Line).ToListAsync();
                 Assert.True(expected.Count > 0, name);
                 Assert.Equal(expected.Count, await postgres.CountAsync(query));
                 Assert.Equal(expected, actual);

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Npgsql;
 using Vince.FeatureStore.Postgres.Tests.Support;
-using static Vince.FeatureStore.Postgres.Tests.Support.TestRecords;
+using static Vince.FeatureStore.Testing.TestRecords;
 
 namespace Vince.FeatureStore.Postgres.Tests;
 
@@ -136,7 +136,7 @@ public sealed class PostgresSinkTests(PostgresFixture fixture)
 
             await using var reader = sink.CreateReader();
             FeatureRecord read = await reader.ReadRecordsAsync(FeatureQuery.Complete).SingleAsync();
-            Assert.Equal(Json(big), Json(read));
+            Assert.Equal(Line(big), Line(read));
         }
     }
 

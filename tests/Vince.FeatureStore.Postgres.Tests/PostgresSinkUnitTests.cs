@@ -1,6 +1,6 @@
 using System.Text;
 using Vince.FeatureStore.Postgres.Migrations;
-using static Vince.FeatureStore.Postgres.Tests.Support.TestRecords;
+using static Vince.FeatureStore.Testing.TestRecords;
 
 namespace Vince.FeatureStore.Postgres.Tests;
 

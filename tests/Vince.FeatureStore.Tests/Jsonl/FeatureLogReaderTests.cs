@@ -1,7 +1,7 @@
 using System.Text;
 using Vince.FeatureStore;
 using Vince.FeatureStore.Tests.Support;
-using static Vince.FeatureStore.Tests.Support.TestRecords;
+using static Vince.FeatureStore.Testing.TestRecords;
 
 namespace Vince.FeatureStore.Tests.Jsonl;
 

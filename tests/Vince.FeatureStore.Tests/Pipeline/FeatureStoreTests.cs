@@ -2,7 +2,7 @@ using System.Text.Json.Nodes;
 using Microsoft.Extensions.Time.Testing;
 using Vince.FeatureStore;
 using Vince.FeatureStore.Tests.Support;
-using static Vince.FeatureStore.Tests.Support.TestRecords;
+using static Vince.FeatureStore.Testing.TestRecords;
 
 namespace Vince.FeatureStore.Tests.Pipeline;
 

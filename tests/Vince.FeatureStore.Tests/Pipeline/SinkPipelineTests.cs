@@ -3,7 +3,7 @@ using System.Diagnostics.Metrics;
 using System.Text.Json.Nodes;
 using Vince.FeatureStore;
 using Vince.FeatureStore.Tests.Support;
-using static Vince.FeatureStore.Tests.Support.TestRecords;
+using static Vince.FeatureStore.Testing.TestRecords;
 
 namespace Vince.FeatureStore.Tests.Pipeline;
 

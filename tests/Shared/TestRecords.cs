@@ -1,7 +1,9 @@
 using Vince.FeatureStore;
 
-namespace Vince.FeatureStore.Tests.Support;
 
+namespace Vince.FeatureStore.Testing;
+
+/// <summary>Realistic records for tests. Shared by the test projects.</summary>
 public static class TestRecords
 {
     public const long BaseTime = 1_769_100_000_000;
@@ -36,13 +38,14 @@ public static class TestRecords
         MaxAdverseExcursion = 0.4,
     };
 
-    public static FeatureRecord Complete(string id, long timestamp = BaseTime, string asset = "BTC")
+    public static FeatureRecord Complete(string id, long timestamp = BaseTime, string asset = "BTC", double pnl = 150)
     {
         FeatureRecord decision = Decision(id, timestamp, asset);
         ExecutionFeatures execution = Execution();
-        OutcomeFeatures outcome = Win();
+        OutcomeFeatures outcome = Win(pnl);
         return decision with { Execution = execution, Outcome = outcome, Labels = FeatureLabels.Derive(execution, outcome) };
     }
 
+    /// <summary>The record as one JSONL line; equal records give equal lines (records hold lists, so == compares references).</summary>
     public static string Line(FeatureRecord record) => FeatureJson.Serialize(record);
 }

@@ -1,11 +1,11 @@
-namespace Vince.FeatureStore.Postgres.Tests.Support;
+namespace Vince.FeatureStore.Testing;
 
-/// <summary>A fresh directory under the system temp folder, deleted on dispose.</summary>
+/// <summary>A fresh directory under the system temp folder, deleted on dispose. Shared by the test projects.</summary>
 public sealed class TempDirectory : IDisposable
 {
     public TempDirectory()
     {
-        Path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "vince-fs-pg-tests", Guid.NewGuid().ToString("N"));
+        Path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "vince-fs-tests", Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(Path);
     }
 
