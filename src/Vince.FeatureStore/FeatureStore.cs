@@ -195,20 +195,8 @@ public sealed class FeatureStore : IAsyncDisposable
         DateTimeOffset? timestamp = null,
         ExecutionFeatures? execution = null)
     {
-        long at = (timestamp ?? _time.GetUtcNow()).ToUnixTimeMilliseconds();
-        return Record(new FeatureRecord
-        {
-            Id = FeatureRecordId.New(at),
-            Timestamp = at,
-            Asset = asset,
-            Market = market,
-            Session = session,
-            Signal = signal,
-            Regime = regime,
-            News = news,
-            DecisionDrivers = decisionDrivers,
-            Execution = execution,
-        });
+        FeatureRecord decision = NewDecision(asset, market, session, signal, regime, news, decisionDrivers, timestamp);
+        return Record(execution is null ? decision : decision with { Execution = execution });
     }
 
     /// <summary>Records a signal that was evaluated but not traded.</summary>
@@ -234,8 +222,22 @@ public sealed class FeatureStore : IAsyncDisposable
         IReadOnlyList<string>? decisionDrivers = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(reason);
+        FeatureRecord decision = NewDecision(asset, market, session, signal, regime, news, decisionDrivers, timestamp);
+        return Record(decision with { Avoided = new AvoidedDecision { Reason = reason, Timestamp = decision.Timestamp } });
+    }
+
+    private FeatureRecord NewDecision(
+        string asset,
+        MarketFeatures? market,
+        SessionFeatures? session,
+        SignalFeatures? signal,
+        RegimeFeatures? regime,
+        NewsFeatures? news,
+        IReadOnlyList<string>? decisionDrivers,
+        DateTimeOffset? timestamp)
+    {
         long at = (timestamp ?? _time.GetUtcNow()).ToUnixTimeMilliseconds();
-        return Record(new FeatureRecord
+        return new FeatureRecord
         {
             Id = FeatureRecordId.New(at),
             Timestamp = at,
@@ -246,8 +248,7 @@ public sealed class FeatureStore : IAsyncDisposable
             Regime = regime,
             News = news,
             DecisionDrivers = decisionDrivers,
-            Avoided = new AvoidedDecision { Reason = reason, Timestamp = at },
-        });
+        };
     }
 
     /// <summary>

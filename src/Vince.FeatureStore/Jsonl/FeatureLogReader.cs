@@ -61,35 +61,15 @@ public sealed class FeatureLogReader : IFeatureQuery
     {
         foreach (string path in GetFiles())
         {
-            using var reader = new JsonlLineReader(path, 0, _options.MaxLineBytes);
-            int lineNumber = 0;
-            while (true)
+            await foreach (JsonlLine line in ReadLinesAsync(path, cancellationToken).ConfigureAwait(false))
             {
-                var (kind, content) = await reader.ReadLineAsync(long.MaxValue, cancellationToken).ConfigureAwait(false);
-                if (kind == JsonlLineKind.End)
-                {
-                    break;
-                }
-
-                lineNumber++;
-                if (IsBlank(kind, content.Span))
-                {
-                    continue;
-                }
-
-                if (kind == JsonlLineKind.Oversized)
-                {
-                    Skip(path, lineNumber, $"line longer than {_options.MaxLineBytes} bytes");
-                    continue;
-                }
-
-                if (RecordLine.TryParse(content.Span, out FeatureRecord? record, out string? error))
+                if (RecordLine.TryParse(line.Content.Span, out FeatureRecord? record, out string? error))
                 {
                     yield return record!;
                 }
                 else
                 {
-                    Skip(path, lineNumber, error!);
+                    Skip(path, line.Number, error!);
                 }
             }
         }
@@ -215,31 +195,11 @@ public sealed class FeatureLogReader : IFeatureQuery
         var assets = new Dictionary<string, string>(StringComparer.Ordinal);
         for (int fileIndex = 0; fileIndex < files.Count; fileIndex++)
         {
-            using var reader = new JsonlLineReader(files[fileIndex], 0, _options.MaxLineBytes);
-            int lineNumber = 0;
-            while (true)
+            await foreach (JsonlLine line in ReadLinesAsync(files[fileIndex], cancellationToken).ConfigureAwait(false))
             {
-                var (kind, content) = await reader.ReadLineAsync(long.MaxValue, cancellationToken).ConfigureAwait(false);
-                if (kind == JsonlLineKind.End)
+                if (!RecordLine.TryReadHeader(line.Content.Span, out RecordHeader header, out string? error))
                 {
-                    break;
-                }
-
-                lineNumber++;
-                if (IsBlank(kind, content.Span))
-                {
-                    continue;
-                }
-
-                if (kind == JsonlLineKind.Oversized)
-                {
-                    Skip(files[fileIndex], lineNumber, $"line longer than {_options.MaxLineBytes} bytes");
-                    continue;
-                }
-
-                if (!RecordLine.TryReadHeader(content.Span, out RecordHeader header, out string? error))
-                {
-                    Skip(files[fileIndex], lineNumber, error!);
+                    Skip(files[fileIndex], line.Number, error!);
                     continue;
                 }
 
@@ -249,8 +209,7 @@ public sealed class FeatureLogReader : IFeatureQuery
                     assets[header.Asset] = asset = header.Asset;
                 }
 
-                long offset = reader.LineStart;
-                var entry = new IndexEntry(header.Timestamp, asset, header.IsComplete, fileIndex, offset, (int)(reader.Position - offset), lineNumber, entries.Count);
+                var entry = new IndexEntry(header.Timestamp, asset, header.IsComplete, fileIndex, line.Start, line.Length, line.Number, entries.Count);
                 if (byId.TryGetValue(header.Id, out int existing))
                 {
                     entries[existing] = entry with { FirstSeen = entries[existing].FirstSeen };
@@ -272,8 +231,36 @@ public sealed class FeatureLogReader : IFeatureQuery
         return new LogIndex(files, entries);
     }
 
-    private static bool IsBlank(JsonlLineKind kind, ReadOnlySpan<byte> content)
-        => kind is JsonlLineKind.Complete or JsonlLineKind.Unterminated && content.Trim(" \t"u8).IsEmpty;
+    /// <summary>
+    /// The non-blank lines of one file; oversized lines are skipped with a warning here. A line's content is
+    /// valid until the enumeration moves on.
+    /// </summary>
+    private async IAsyncEnumerable<JsonlLine> ReadLinesAsync(string path, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        using var reader = new JsonlLineReader(path, 0, _options.MaxLineBytes);
+        int number = 0;
+        while (true)
+        {
+            var (kind, content) = await reader.ReadLineAsync(long.MaxValue, cancellationToken).ConfigureAwait(false);
+            if (kind == JsonlLineKind.End)
+            {
+                yield break;
+            }
+
+            number++;
+            if (kind == JsonlLineKind.Oversized)
+            {
+                Skip(path, number, $"line longer than {_options.MaxLineBytes} bytes");
+            }
+            else if (!content.Span.Trim(" \t"u8).IsEmpty)
+            {
+                yield return new JsonlLine(content, number, reader.LineStart, (int)(reader.Position - reader.LineStart));
+            }
+        }
+    }
+
+    /// <summary>One line: its content (line end removed), 1-based number, and byte range including the line end.</summary>
+    private readonly record struct JsonlLine(ReadOnlyMemory<byte> Content, int Number, long Start, int Length);
 
     private void Skip(string path, int lineNumber, string reason)
     {
