@@ -8,6 +8,9 @@ internal readonly record struct RecordHeader(string Id, long Timestamp, string A
 /// <summary>Parsing of one JSONL line, shared by the reader, the sink shippers and the writer's recovery.</summary>
 internal static class RecordLine
 {
+    // InvalidOperationException: e.g. invalid UTF-8 inside a string, or a token of the wrong type.
+    private static bool IsBadJson(Exception ex) => ex is JsonException or InvalidOperationException;
+
     private static ReadOnlySpan<byte> WithoutBom(ReadOnlySpan<byte> line)
         => line.StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF]) ? line[3..] : line;
 
@@ -26,14 +29,8 @@ internal static class RecordLine
         {
             record = FeatureJson.Deserialize(line);
         }
-        catch (JsonException ex)
+        catch (Exception ex) when (IsBadJson(ex))
         {
-            error = ex.Message;
-            return false;
-        }
-        catch (InvalidOperationException ex)
-        {
-            // Thrown for e.g. invalid UTF-8 inside a string.
             error = ex.Message;
             return false;
         }
@@ -136,12 +133,7 @@ internal static class RecordLine
                 return false;
             }
         }
-        catch (JsonException ex)
-        {
-            error = ex.Message;
-            return false;
-        }
-        catch (InvalidOperationException ex)
+        catch (Exception ex) when (IsBadJson(ex))
         {
             error = ex.Message;
             return false;
