@@ -31,11 +31,14 @@ mkdir -p "$results"
 
 dotnet build Vince.FeatureStore.sln -c Release -nologo -v quiet
 
-set +e
-dotnet test Vince.FeatureStore.sln -c Release --no-build -nologo \
-  --logger "trx" --logger "console;verbosity=minimal" --results-directory "$results"
-status=$?
-set -e
+# One run per test project, each with its own TRX file: names derived from timestamps can collide.
+status=0
+for project in $(dotnet sln Vince.FeatureStore.sln list | grep -E '\.Tests\.csproj$' | tr '\\' '/'); do
+  name=$(basename "$project" .csproj)
+  dotnet test "$project" -c Release --no-build -nologo \
+    --logger "trx;LogFileName=${name}.trx" --logger "console;verbosity=minimal" --results-directory "$results" \
+    || status=1
+done
 
 passed=0
 failed=0
