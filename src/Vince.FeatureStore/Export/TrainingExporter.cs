@@ -36,9 +36,11 @@ public static class TrainingExporter
 
     private static async Task<TrainingExportResult> ExportFromLogAsync(FeatureLogReader reader, TrainingModel? model, string csvPath, CancellationToken cancellationToken)
     {
-        // Both passes read the same index: the files are scanned for versions once, not twice.
-        FeatureLogReader.LogIndex index = await reader.BuildIndexAsync(FeatureQuery.All, cancellationToken).ConfigureAwait(false);
-        return await ExportAsync(ct => reader.ReadIndexedAsync(index, ct), model, csvPath, cancellationToken).ConfigureAwait(false);
+        // The version scan also decides the columns, so each record is deserialized once, for its row.
+        var presence = new ColumnPresence();
+        FeatureLogReader.LogIndex index = await reader.BuildIndexAsync(FeatureQuery.All, cancellationToken, presence).ConfigureAwait(false);
+        FeatureDataProfile profile = FeatureDataProfile.FromScan(presence, index.Entries.ConvertAll(e => (e.Asset, e.Rows)));
+        return await WriteAsync(profile, ct => reader.ReadIndexedAsync(index, ct), model, csvPath, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Exports from any record source that can be enumerated twice in decision-time order.</summary>
@@ -56,10 +58,6 @@ public static class TrainingExporter
     {
         ArgumentNullException.ThrowIfNull(source);
         ArgumentException.ThrowIfNullOrWhiteSpace(csvPath);
-        csvPath = Path.GetFullPath(csvPath);
-        string directory = Path.GetDirectoryName(csvPath)!;
-        Directory.CreateDirectory(directory);
-
         var profile = new FeatureDataProfile();
         long previous = long.MinValue;
         await foreach (FeatureRecord record in source(cancellationToken).WithCancellation(cancellationToken).ConfigureAwait(false))
@@ -72,6 +70,22 @@ public static class TrainingExporter
             previous = record.Timestamp;
             profile.Observe(record);
         }
+
+        return await WriteAsync(profile, source, model, csvPath, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The second pass: rows of the columns <paramref name="profile"/> decides, then the manifest.</summary>
+    private static async Task<TrainingExportResult> WriteAsync(
+        FeatureDataProfile profile,
+        Func<CancellationToken, IAsyncEnumerable<FeatureRecord>> source,
+        TrainingModel? model,
+        string csvPath,
+        CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(csvPath);
+        csvPath = Path.GetFullPath(csvPath);
+        string directory = Path.GetDirectoryName(csvPath)!;
+        Directory.CreateDirectory(directory);
 
         IReadOnlyList<string> columns = model is { } m ? profile.ModelColumns(m) : AllColumns(profile);
         CompiledColumns compiled = FeatureFlattener.Compile(columns);
@@ -164,7 +178,9 @@ public static class TrainingExporter
 
     private static List<string> AllColumns(FeatureDataProfile profile)
     {
-        var columns = profile.PresentColumns.ToList();
+        // id, timestamp, asset, then every other column by name: the same order whichever way the profile was made.
+        string[] leading = ["id", "timestamp", "asset"];
+        var columns = leading.Concat(profile.PresentColumns.Except(leading).Order(StringComparer.Ordinal)).ToList();
         foreach (string column in FeatureSchema.LaggedColumns)
         {
             if (profile.IsPresent(column))

@@ -36,15 +36,47 @@ public sealed class FeatureDataProfile
         {
             if (TrainingModels.LabelOf(model, record) is not null)
             {
-                _rows[model] = _rows.GetValueOrDefault(model) + 1;
-                if (!_assets.TryGetValue(model, out SortedSet<string>? assets))
-                {
-                    _assets[model] = assets = new SortedSet<string>(StringComparer.Ordinal);
-                }
-
-                assets.Add(record.Asset ?? "");
+                AddRow(model, record.Asset ?? "");
             }
         }
+    }
+
+    /// <summary>
+    /// A profile from the log's version scan: column presence over every line, rows and assets from the latest
+    /// version of each id. Equivalent to observing every record (a test holds them to the same result).
+    /// </summary>
+    internal static FeatureDataProfile FromScan(ColumnPresence presence, IReadOnlyList<(string Asset, byte Rows)> latest)
+    {
+        var profile = new FeatureDataProfile { RecordCount = latest.Count };
+        foreach (string column in presence.Columns)
+        {
+            profile._present.Add(column);
+            profile._columnOrder.Add(column);
+        }
+
+        foreach ((string asset, byte rows) in latest)
+        {
+            foreach (TrainingModel model in TrainingModels.All)
+            {
+                if ((rows & (1 << (int)model)) != 0)
+                {
+                    profile.AddRow(model, asset);
+                }
+            }
+        }
+
+        return profile;
+    }
+
+    private void AddRow(TrainingModel model, string asset)
+    {
+        _rows[model] = _rows.GetValueOrDefault(model) + 1;
+        if (!_assets.TryGetValue(model, out SortedSet<string>? assets))
+        {
+            _assets[model] = assets = new SortedSet<string>(StringComparer.Ordinal);
+        }
+
+        assets.Add(asset);
     }
 
     /// <summary>True when some observed record has the column.</summary>

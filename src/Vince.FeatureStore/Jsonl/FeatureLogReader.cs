@@ -187,29 +187,51 @@ public sealed class FeatureLogReader : IFeatureQuery
         => CountAsync(FeatureQuery.Complete, cancellationToken);
 
     /// <summary>One pass over the files: where the latest version of each matching id is, in decision-time order.</summary>
-    internal async Task<LogIndex> BuildIndexAsync(FeatureQuery query, CancellationToken cancellationToken)
+    internal async Task<LogIndex> BuildIndexAsync(FeatureQuery query, CancellationToken cancellationToken, Flattening.ColumnPresence? presence = null)
     {
         List<string> files = GetFiles().ToList();
+
+        // Files are scanned in parallel (each on its own), then merged in file order so later versions win.
+        var scans = new FileScan[files.Count];
+        var options = new ParallelOptions { CancellationToken = cancellationToken, MaxDegreeOfParallelism = Environment.ProcessorCount };
+        await Parallel.ForAsync(0, files.Count, options, async (fileIndex, ct) =>
+        {
+            var scan = new FileScan(presence is null ? null : new Flattening.ColumnPresence());
+            await foreach (JsonlLine line in ReadLinesAsync(files[fileIndex], ct).ConfigureAwait(false))
+            {
+                if (RecordLine.TryReadHeader(line.Content.Span, out RecordHeader header, out string? error, scan.Presence))
+                {
+                    scan.Lines.Add((header, line.Start, line.Length, line.Number));
+                }
+                else
+                {
+                    Skip(files[fileIndex], line.Number, error!);
+                }
+            }
+
+            scans[fileIndex] = scan;
+        }).ConfigureAwait(false);
+
         var byId = new Dictionary<string, int>(StringComparer.Ordinal);
         var entries = new List<IndexEntry>();
         var assets = new Dictionary<string, string>(StringComparer.Ordinal);
         for (int fileIndex = 0; fileIndex < files.Count; fileIndex++)
         {
-            await foreach (JsonlLine line in ReadLinesAsync(files[fileIndex], cancellationToken).ConfigureAwait(false))
+            FileScan scan = scans[fileIndex];
+            if (presence is not null)
             {
-                if (!RecordLine.TryReadHeader(line.Content.Span, out RecordHeader header, out string? error))
-                {
-                    Skip(files[fileIndex], line.Number, error!);
-                    continue;
-                }
+                presence.Merge(scan.Presence!);
+            }
 
+            foreach ((RecordHeader header, long start, int length, int number) in scan.Lines)
+            {
                 // Share one string per asset: the index stays small with many records.
                 if (!assets.TryGetValue(header.Asset, out string? asset))
                 {
                     assets[header.Asset] = asset = header.Asset;
                 }
 
-                var entry = new IndexEntry(header.Timestamp, asset, header.IsComplete, fileIndex, line.Start, line.Length, line.Number, entries.Count);
+                var entry = new IndexEntry(header.Timestamp, asset, header.IsComplete, fileIndex, start, length, number, entries.Count, header.Rows);
                 if (byId.TryGetValue(header.Id, out int existing))
                 {
                     entries[existing] = entry with { FirstSeen = entries[existing].FirstSeen };
@@ -220,6 +242,8 @@ public sealed class FeatureLogReader : IFeatureQuery
                     entries.Add(entry);
                 }
             }
+
+            scans[fileIndex] = null!; // let the file's headers go
         }
 
         entries.RemoveAll(e => !query.Matches(e.Timestamp, e.Asset, e.IsComplete));
@@ -268,7 +292,15 @@ public sealed class FeatureLogReader : IFeatureQuery
         FeatureStoreLog.SkippedLine(_logger, Path.GetFileName(path), lineNumber, reason);
     }
 
+    private sealed class FileScan(Flattening.ColumnPresence? presence)
+    {
+        public Flattening.ColumnPresence? Presence { get; } = presence;
+
+        public List<(RecordHeader Header, long Start, int Length, int Number)> Lines { get; } = [];
+    }
+
     internal sealed record LogIndex(List<string> Files, List<IndexEntry> Entries);
 
-    internal readonly record struct IndexEntry(long Timestamp, string Asset, bool IsComplete, int File, long Offset, int Length, int LineNumber, int FirstSeen);
+    /// <summary>Where the latest version of one id is; <paramref name="Rows"/> holds its training-row bits when presence was scanned.</summary>
+    internal readonly record struct IndexEntry(long Timestamp, string Asset, bool IsComplete, int File, long Offset, int Length, int LineNumber, int FirstSeen, byte Rows);
 }

@@ -3,11 +3,27 @@ using System.Text.Json;
 namespace Vince.FeatureStore.Jsonl;
 
 /// <summary>The top-level facts of one JSONL line, read without materialising the record.</summary>
-internal readonly record struct RecordHeader(string Id, long Timestamp, string Asset, bool IsComplete, bool IsOpen);
+internal readonly record struct RecordHeader(string Id, long Timestamp, string Asset, bool IsComplete, bool IsOpen, byte Rows = 0);
 
 /// <summary>Parsing of one JSONL line, shared by the reader, the sink shippers and the writer's recovery.</summary>
 internal static class RecordLine
 {
+    private const int OutcomeSection = 6;
+    private const int LabelsSection = 7;
+
+    /// <summary>The index in <see cref="Flattening.ColumnPresence.Sections"/> of the section the reader's property names, or −1.</summary>
+    private static int SectionIndex(ref Utf8JsonReader reader)
+    {
+        if (reader.ValueTextEquals("market"u8)) { return 0; }
+        if (reader.ValueTextEquals("session"u8)) { return 1; }
+        if (reader.ValueTextEquals("signal"u8)) { return 2; }
+        if (reader.ValueTextEquals("regime"u8)) { return 3; }
+        if (reader.ValueTextEquals("news"u8)) { return 4; }
+        if (reader.ValueTextEquals("execution"u8)) { return 5; }
+        if (reader.ValueTextEquals("outcome"u8)) { return OutcomeSection; }
+        return reader.ValueTextEquals("labels"u8) ? LabelsSection : -1;
+    }
+
     // InvalidOperationException: e.g. invalid UTF-8 inside a string, or a token of the wrong type.
     private static bool IsBadJson(Exception ex) => ex is JsonException or InvalidOperationException;
 
@@ -58,6 +74,13 @@ internal static class RecordLine
     /// line's JSON syntax on the way (nested values are skipped, not materialised).
     /// </summary>
     public static bool TryReadHeader(ReadOnlySpan<byte> line, out RecordHeader header, out string? error)
+        => TryReadHeader(line, out header, out error, presence: null);
+
+    /// <summary>
+    /// As <see cref="TryReadHeader(ReadOnlySpan{byte}, out RecordHeader, out string?)"/>; with
+    /// <paramref name="presence"/>, the sections are walked instead of skipped to note which columns the line has.
+    /// </summary>
+    public static bool TryReadHeader(ReadOnlySpan<byte> line, out RecordHeader header, out string? error, Flattening.ColumnPresence? presence)
     {
         header = default;
         line = WithoutBom(line);
@@ -75,9 +98,22 @@ internal static class RecordLine
                 return false;
             }
 
+            presence?.BeginLine();
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
-                if (reader.ValueTextEquals("id"u8))
+                if (presence is not null && SectionIndex(ref reader) is int section and >= 0)
+                {
+                    reader.Read();
+                    hasOutcome |= section == OutcomeSection && reader.TokenType != JsonTokenType.Null;
+                    hasLabels |= section == LabelsSection && reader.TokenType != JsonTokenType.Null;
+                    presence.Section(ref reader, section);
+                }
+                else if (presence is not null && reader.ValueTextEquals("wtt"u8))
+                {
+                    reader.Read();
+                    presence.Wtt(ref reader);
+                }
+                else if (reader.ValueTextEquals("id"u8))
                 {
                     reader.Read();
                     id = reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
@@ -151,7 +187,7 @@ internal static class RecordLine
             return false;
         }
 
-        header = new RecordHeader(id, timestamp, asset, hasOutcome && hasLabels, !hasOutcome && !hasAvoided);
+        header = new RecordHeader(id, timestamp, asset, hasOutcome && hasLabels, !hasOutcome && !hasAvoided, presence?.LineRows() ?? 0);
         error = null;
         return true;
     }

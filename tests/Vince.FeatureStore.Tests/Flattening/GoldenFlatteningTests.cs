@@ -161,7 +161,13 @@ public sealed class GoldenFlatteningTests : IDisposable
         string content = File.ReadAllText(csv);
         Assert.Equal("all", result.Manifest.Model);
         Assert.Null(result.Manifest.Label);
-        Assert.StartsWith("id,timestamp,asset,market_price,", content, StringComparison.Ordinal);
+        string[] header = content[..content.IndexOf('\r', StringComparison.Ordinal)].Split(',');
+        Assert.Equal(["id", "timestamp", "asset"], header[..3]);
+        string[] plain = header[3..].Where(c => !c.EndsWith("_lag1", StringComparison.Ordinal) && !c.EndsWith("_lag2", StringComparison.Ordinal) && !c.EndsWith("_lag3", StringComparison.Ordinal) && !c.EndsWith("_roll3", StringComparison.Ordinal)).ToArray();
+        Assert.Equal(plain.Order(StringComparer.Ordinal), plain);
+        Assert.Equal(plain, header[3..(3 + plain.Length)]); // lag columns last
+        Assert.Contains("market_price", header);
+        Assert.Contains("label_rMultiple", header);
         Assert.Contains("\"q,1\",1769100000000,BTC,", content, StringComparison.Ordinal);
         Assert.Contains(",\"say \"\"hi\"\", then\nleave\",", content, StringComparison.Ordinal);
         Assert.EndsWith("\r\n", content, StringComparison.Ordinal);
