@@ -42,6 +42,9 @@ if (!string.IsNullOrWhiteSpace(Environment.GetEnvironmentVariable("POSTGRES_URL"
     features.AddPostgres();
 }
 
+// Supabase dual-write when SUPABASE_URL (or a Supabase POSTGRES_URL) and a key are set; otherwise a no-op.
+features.AddSupabase();
+
 using IHost host = builder.Build();
 try
 {

@@ -6,8 +6,9 @@ namespace Vince.FeatureStore;
 /// <remarks>
 /// <para>The pipeline calls one sink from one loop at a time, in log order, so versions of an id arrive in
 /// the order they were recorded; a batch may hold several versions of one id (keep the last).</para>
-/// <para>A sink throws on failure and does not retry: the pipeline owns retry (exponential backoff with
-/// jitter) and re-sends the same batch, so writes must be idempotent by <see cref="FeatureRecord.Id"/>.
+/// <para>A sink throws on failure: the pipeline owns retry (exponential backoff with jitter) and re-sends the
+/// same batch, so writes must be idempotent by <see cref="FeatureRecord.Id"/>. A sink may retry briefly inside one
+/// write where its protocol asks for it (e.g. HTTP <c>Retry-After</c>), but must throw when it gives up.
 /// A failing sink never delays the log or another sink; what it has not shipped stays in the log behind
 /// its durable cursor and is sent after a restart.</para>
 /// </remarks>

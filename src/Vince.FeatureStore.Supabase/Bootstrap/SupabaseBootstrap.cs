@@ -1,0 +1,50 @@
+namespace Vince.FeatureStore.Supabase;
+
+/// <summary>
+/// The SQL that prepares a Supabase project for the sink (<c>supabase-feature-store-bootstrap.sql</c>, shipped in the
+/// assembly): the table, its indexes (<c>created_at</c>; asset; complete trades), row level security on, the private
+/// <c>vince-ml-models</c> bucket when Storage is installed, and a PostgREST schema reload. Idempotent.
+/// </summary>
+public static class SupabaseBootstrap
+{
+    /// <summary>The script's file name, <c>supabase-feature-store-bootstrap.sql</c>.</summary>
+    public const string FileName = "supabase-feature-store-bootstrap.sql";
+
+    private const string ResourceName = "Vince.FeatureStore.Supabase." + FileName;
+
+    private static readonly Lazy<string> Script = new(Load);
+
+    /// <summary>The script for the default table, <c>public.vince_paper_bot_features</c>.</summary>
+    public static string Sql => Script.Value;
+
+    /// <summary>The script for another table in <c>public</c> (e.g. <see cref="SupabaseOptions.Table"/>).</summary>
+    /// <param name="table">A lower-case identifier.</param>
+    /// <returns>The script.</returns>
+    /// <exception cref="ArgumentException"><paramref name="table"/> is not a lower-case identifier.</exception>
+    public static string GetSql(string table = SupabaseOptions.DefaultTable)
+    {
+        IReadOnlyList<string> errors = new SupabaseOptions { Table = table }.Validate();
+        if (errors.Count > 0)
+        {
+            throw new ArgumentException(errors[0], nameof(table));
+        }
+
+        return Script.Value.Replace(SupabaseOptions.DefaultTable, table, StringComparison.Ordinal);
+    }
+
+    /// <summary>Writes the script for <paramref name="table"/> to <paramref name="path"/> (e.g. to paste into the SQL editor).</summary>
+    /// <param name="path">The file to write.</param>
+    /// <param name="table">A lower-case identifier.</param>
+    /// <param name="cancellationToken">Stops the write.</param>
+    /// <returns>A task that completes when the file is written.</returns>
+    public static Task WriteToFileAsync(string path, string table = SupabaseOptions.DefaultTable, CancellationToken cancellationToken = default)
+        => File.WriteAllTextAsync(path, GetSql(table), cancellationToken);
+
+    private static string Load()
+    {
+        using Stream stream = typeof(SupabaseBootstrap).Assembly.GetManifestResourceStream(ResourceName)
+            ?? throw new InvalidOperationException($"The embedded resource {ResourceName} is missing from the assembly.");
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd();
+    }
+}

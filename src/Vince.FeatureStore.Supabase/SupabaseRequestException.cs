@@ -1,0 +1,59 @@
+using System.Net;
+
+namespace Vince.FeatureStore.Supabase;
+
+/// <summary>
+/// A Supabase (PostgREST) request failed: a permanent error (400, 401, 403, 404, 413, …) or a transient one that
+/// persisted through every attempt. Carries PostgREST's error fields; the message says what to do. Never contains the key.
+/// </summary>
+public sealed class SupabaseRequestException : Exception
+{
+    /// <summary>Creates an exception with a message only.</summary>
+    public SupabaseRequestException()
+    {
+    }
+
+    /// <summary>Creates an exception with a message only.</summary>
+    /// <param name="message">The message.</param>
+    public SupabaseRequestException(string message)
+        : base(message)
+    {
+    }
+
+    /// <summary>Creates an exception with a message and a cause.</summary>
+    /// <param name="message">The message.</param>
+    /// <param name="innerException">The cause.</param>
+    public SupabaseRequestException(string message, Exception? innerException)
+        : base(message, innerException)
+    {
+    }
+
+    internal SupabaseRequestException(string message, HttpStatusCode? statusCode, bool isTransient, PostgrestError? error, Exception? innerException = null)
+        : base(message, innerException)
+    {
+        StatusCode = statusCode;
+        IsTransient = isTransient;
+        Code = error?.Code;
+        ErrorMessage = error?.Message;
+        Details = error?.Details;
+        Hint = error?.Hint;
+    }
+
+    /// <summary>The HTTP status, or <see langword="null"/> when no response arrived (network failure, timeout).</summary>
+    public HttpStatusCode? StatusCode { get; }
+
+    /// <summary>Whether the failure is transient (network, timeout, 408, 429, 5xx) and a later retry may succeed.</summary>
+    public bool IsTransient { get; }
+
+    /// <summary>PostgREST's <c>code</c> (e.g. <c>PGRST205</c>, <c>PGRST301</c>, or a PostgreSQL SQLSTATE such as <c>42501</c>).</summary>
+    public string? Code { get; }
+
+    /// <summary>PostgREST's <c>message</c>.</summary>
+    public string? ErrorMessage { get; }
+
+    /// <summary>PostgREST's <c>details</c>.</summary>
+    public string? Details { get; }
+
+    /// <summary>PostgREST's <c>hint</c>.</summary>
+    public string? Hint { get; }
+}
