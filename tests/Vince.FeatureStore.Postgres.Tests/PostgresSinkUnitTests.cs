@@ -11,7 +11,7 @@ public sealed class PostgresSinkUnitTests
     public void The_last_version_of_each_id_wins_in_first_seen_order()
     {
         FeatureRecord a1 = Decision("a"), b = Decision("b"), a2 = Complete("a"), c = Decision("c"), a3 = Complete("a", pnl: -5);
-        List<FeatureRecord> rows = PostgresFeatureSink.LastVersionPerId([a1, b, a2, c, a3]);
+        List<FeatureRecord> rows = FeatureBatches.LastVersionPerId([a1, b, a2, c, a3]);
         Assert.Equal(["a", "b", "c"], rows.Select(r => r.Id));
         Assert.Same(a3, rows[0]);
     }
@@ -26,7 +26,7 @@ public sealed class PostgresSinkUnitTests
     public void NUL_escapes_become_replacement_characters_and_nothing_else_changes(string json, string expected)
     {
         byte[] bytes = Encoding.UTF8.GetBytes(json);
-        bool replaced = JsonbPayload.ReplaceNulEscapes(bytes);
+        bool replaced = FeatureBatches.ReplaceNulEscapes(bytes);
         Assert.Equal(expected, Encoding.UTF8.GetString(bytes));
         Assert.Equal(json != expected, replaced);
     }

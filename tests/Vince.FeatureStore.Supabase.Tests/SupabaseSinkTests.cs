@@ -61,7 +61,7 @@ public sealed class SupabaseSinkTests(PostgresFixture fixture) : IClassFixture<P
     public void A_batch_keeps_the_last_version_of_each_id_in_first_appearance_order()
     {
         FeatureRecord completeA = Complete("a");
-        List<FeatureRecord> rows = SupabaseFeatureSink.LastVersionPerId([Decision("a"), Decision("b"), completeA]);
+        List<FeatureRecord> rows = FeatureBatches.LastVersionPerId([Decision("a"), Decision("b"), completeA]);
         Assert.Equal(["a", "b"], rows.Select(r => r.Id));
         Assert.Same(completeA, rows[0]);
     }

@@ -190,7 +190,7 @@ public sealed class PostgresFeatureSink : IFeatureSink, IAsyncDisposable, IDispo
         }
 
         long started = Stopwatch.GetTimestamp();
-        List<FeatureRecord> rows = LastVersionPerId(records);
+        List<FeatureRecord> rows = FeatureBatches.LastVersionPerId(records);
         await using NpgsqlConnection connection = await PostgresConnector.OpenAsync(_dataSource, _who, cancellationToken).ConfigureAwait(false);
         await using NpgsqlTransaction transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
         long affected = mode == PostgresWriteMode.Unnest
@@ -232,32 +232,6 @@ public sealed class PostgresFeatureSink : IFeatureSink, IAsyncDisposable, IDispo
         }
     }
 
-    /// <summary>The last version of each id, in the order the ids first appear.</summary>
-    internal static List<FeatureRecord> LastVersionPerId(IReadOnlyList<FeatureRecord> records)
-    {
-        var positions = new Dictionary<string, int>(records.Count, StringComparer.Ordinal);
-        var rows = new List<FeatureRecord>(records.Count);
-        foreach (FeatureRecord record in records)
-        {
-            if (string.IsNullOrEmpty(record.Id))
-            {
-                throw new ArgumentException("A feature record without an id cannot be upserted.", nameof(records));
-            }
-
-            if (positions.TryGetValue(record.Id, out int position))
-            {
-                rows[position] = record;
-            }
-            else
-            {
-                positions.Add(record.Id, rows.Count);
-                rows.Add(record);
-            }
-        }
-
-        return rows;
-    }
-
     internal static DateTime CreatedAt(FeatureRecord record)
     {
         if (record.Timestamp < 0 || record.Timestamp > MaxTimestamp)
@@ -274,7 +248,7 @@ public sealed class PostgresFeatureSink : IFeatureSink, IAsyncDisposable, IDispo
 
     private byte[] Payload(FeatureRecord record)
     {
-        byte[] json = JsonbPayload.Encode(record, out bool replacedNul);
+        byte[] json = FeatureBatches.SerializeForPostgres(record, out bool replacedNul);
         if (replacedNul)
         {
             PostgresLog.NulReplaced(_logger, Name, record.Id);

@@ -129,7 +129,7 @@ public sealed class SupabaseFeatureSink : IFeatureSink
         }
 
         long started = Stopwatch.GetTimestamp();
-        List<FeatureRecord> latest = LastVersionPerId(records);
+        List<FeatureRecord> latest = FeatureBatches.LastVersionPerId(records);
         var rows = new List<Row>(latest.Count);
         foreach (FeatureRecord record in latest)
         {
@@ -161,39 +161,13 @@ public sealed class SupabaseFeatureSink : IFeatureSink
 
     /// <summary>How many requests <see cref="WriteAsync"/> would send for <paramref name="records"/> (no network).</summary>
     internal int PlanRequests(IReadOnlyList<FeatureRecord> records)
-        => records.Count == 0 ? 0 : Chunk(LastVersionPerId(records).ConvertAll(EncodeRow), _options.MaxBatchRows, _options.MaxBatchBytes).Count();
+        => records.Count == 0 ? 0 : Chunk(FeatureBatches.LastVersionPerId(records).ConvertAll(EncodeRow), _options.MaxBatchRows, _options.MaxBatchBytes).Count();
 
     internal int MaxBatchRows => _options.MaxBatchRows;
 
     /// <summary>Describes the sink without its key.</summary>
     /// <returns>A description safe to log.</returns>
     public override string ToString() => $"{_who} → {Settings.Url}{_upsertPath}";
-
-    /// <summary>The last version of each id, in the order the ids first appear.</summary>
-    internal static List<FeatureRecord> LastVersionPerId(IReadOnlyList<FeatureRecord> records)
-    {
-        var positions = new Dictionary<string, int>(records.Count, StringComparer.Ordinal);
-        var rows = new List<FeatureRecord>(records.Count);
-        foreach (FeatureRecord record in records)
-        {
-            if (string.IsNullOrEmpty(record.Id))
-            {
-                throw new ArgumentException("A feature record without an id cannot be upserted.", nameof(records));
-            }
-
-            if (positions.TryGetValue(record.Id, out int position))
-            {
-                rows[position] = record;
-            }
-            else
-            {
-                positions.Add(record.Id, rows.Count);
-                rows.Add(record);
-            }
-        }
-
-        return rows;
-    }
 
     /// <summary>Groups rows into requests of at most <paramref name="maxRows"/> rows and <paramref name="maxBytes"/> bytes of body (a larger row goes alone).</summary>
     internal static IEnumerable<List<Row>> Chunk(List<Row> rows, int maxRows, int maxBytes)
@@ -284,8 +258,8 @@ public sealed class SupabaseFeatureSink : IFeatureSink
             throw new ArgumentException($"Record {record.Id} has timestamp {record.Timestamp}, which is not a storable Unix time in milliseconds.");
         }
 
-        byte[] payload = FeatureJson.SerializeToUtf8Bytes(record);
-        if (NulEscapes.Replace(payload))
+        byte[] payload = FeatureBatches.SerializeForPostgres(record, out bool replacedNul);
+        if (replacedNul)
         {
             SupabaseLog.NulReplaced(_logger, Name, record.Id);
         }
