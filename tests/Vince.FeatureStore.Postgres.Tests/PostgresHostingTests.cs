@@ -178,7 +178,7 @@ public sealed class PostgresHostingTests : IClassFixture<PostgresFixture>
         await host.StartAsync();
         var store = host.Services.GetRequiredService<FeatureStore>();
         store.RecordDecision("BTC");
-        await TestStores.EventuallyAsync(() => Task.FromResult(store.GetSinkStatuses()[0].ConsecutiveFailures >= 2), "the sink to fail twice");
+        await TestStores.EventuallyAsync(() => store.GetSinkStatuses()[0].ConsecutiveFailures >= 2, "the sink to fail twice", 30_000);
 
         FeatureSinkStatus status = store.GetSinkStatuses()[0];
         Assert.Contains("could not log in to PostgreSQL at postgres@127.0.0.1", status.LastError);

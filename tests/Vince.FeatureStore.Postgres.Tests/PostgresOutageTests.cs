@@ -69,7 +69,7 @@ public sealed class PostgresOutageTests(PostgresFixture fixture) : IClassFixture
 
             await cluster.StopAsync("immediate");
             await locker.DisposeAsync();
-            await TestStores.EventuallyAsync(() => Task.FromResult(store.GetSinkStatuses()[0].ConsecutiveFailures >= 2), "the sink to fail while the server is down");
+            await TestStores.EventuallyAsync(() => store.GetSinkStatuses()[0].ConsecutiveFailures >= 2, "the sink to fail while the server is down", 30_000);
 
             FeatureSinkStatus down = store.GetSinkStatuses()[0];
             Assert.Equal(0, down.Written);

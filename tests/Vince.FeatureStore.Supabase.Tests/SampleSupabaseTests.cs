@@ -1,5 +1,3 @@
-using System.Diagnostics;
-using System.Reflection;
 using Vince.FeatureStore.Supabase.Tests.Support;
 
 namespace Vince.FeatureStore.Supabase.Tests;
@@ -20,22 +18,16 @@ public sealed class SampleSupabaseTests(PostgresFixture fixture) : IClassFixture
         h.Server.Faults.Enqueue(Fault.Http(429, retryAfter: "0"));
         using var dir = new TempDirectory();
 
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add(SampleDll());
-        foreach (string arg in new[] { "--trades", "60", "--data-dir", dir.Path, "--verbose" })
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        start.Environment["SUPABASE_URL"] = h.Server.Url.ToString();
-        start.Environment["SUPABASE_SERVICE_ROLE_KEY"] = SupabaseHarness.ServiceKey;
-        start.Environment.Remove("POSTGRES_URL");
-        using Process process = Process.Start(start)!;
-        Task<string> stdout = process.StandardOutput.ReadToEndAsync();
-        Task<string> stderr = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(2));
-        string output = await stdout + await stderr;
-        Assert.True(process.ExitCode == 0, $"exit {process.ExitCode}: {output}");
+        (int exitCode, string stdout, string stderr) = await SampleProcess.RunAsync(
+            ["--trades", "60", "--data-dir", dir.Path, "--verbose"],
+            new Dictionary<string, string?>
+            {
+                ["SUPABASE_URL"] = h.Server.Url.ToString(),
+                ["SUPABASE_SERVICE_ROLE_KEY"] = SupabaseHarness.ServiceKey,
+                ["POSTGRES_URL"] = null,
+            });
+        string output = stdout + stderr;
+        Assert.True(exitCode == 0, $"exit {exitCode}: {output}");
         Assert.Contains("Supabase dual-write enabled for ML (table: vince_paper_bot_features)", output, StringComparison.Ordinal);
         Assert.DoesNotContain(SupabaseHarness.ServiceKey, output, StringComparison.Ordinal);
 
@@ -55,20 +47,5 @@ public sealed class SampleSupabaseTests(PostgresFixture fixture) : IClassFixture
 
         Assert.Empty(h.Server.Faults);
         Assert.Contains(h.Server.Requests, r => r.Status == 429);
-    }
-
-    private static string SampleDll()
-    {
-        string configuration = typeof(SampleSupabaseTests).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()!.Configuration;
-        DirectoryInfo? dir = new(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Vince.FeatureStore.sln")))
-        {
-            dir = dir.Parent;
-        }
-
-        Assert.NotNull(dir);
-        string path = Path.Combine(dir!.FullName, "samples", "Vince.PaperBot.Sample", "bin", configuration, "net10.0", "Vince.PaperBot.Sample.dll");
-        Assert.True(File.Exists(path), $"Build the solution first: {path} is missing.");
-        return path;
     }
 }

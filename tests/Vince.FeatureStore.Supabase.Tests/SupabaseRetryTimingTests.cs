@@ -8,7 +8,7 @@ namespace Vince.FeatureStore.Supabase.Tests;
 public sealed class SupabaseRetryTimingTests(PostgresFixture fixture) : IClassFixture<PostgresFixture>
 {
     private static async Task WaitForTimerAsync(RecordingTimeProvider time, TimeSpan dueTime)
-        => await TestStores.EventuallyAsync(() => Task.FromResult(time.DueTimes.Contains(dueTime)), $"a {dueTime} wait", 10_000);
+        => await TestStores.EventuallyAsync(() => time.DueTimes.Contains(dueTime), $"a {dueTime} wait", 10_000);
 
     [PostgresFact]
     public async Task A_429_with_Retry_After_seconds_waits_exactly_that_long()

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Vince.FeatureStore;
 using Vince.FeatureStore.Tests.Support;
 
@@ -12,7 +11,7 @@ public sealed class SampleTests
     {
         using var dir = new TempDirectory();
 
-        (int exitCode, string stdout, string stderr) = await RunSampleAsync("--trades", "200", "--data-dir", dir.Path);
+        (int exitCode, string stdout, string stderr) = await SampleProcess.RunAsync(["--trades", "200", "--data-dir", dir.Path]);
 
         Assert.True(exitCode == 0, $"exit {exitCode}: {stderr}");
         var reader = new FeatureLogReader(dir.Path);
@@ -32,25 +31,9 @@ public sealed class SampleTests
     [Fact]
     public async Task Bad_arguments_exit_with_2_and_say_why()
     {
-        (int exitCode, _, string stderr) = await RunSampleAsync("--trades", "many");
+        (int exitCode, _, string stderr) = await SampleProcess.RunAsync(["--trades", "many"]);
 
         Assert.Equal(2, exitCode);
         Assert.Contains("--trades", stderr, StringComparison.Ordinal);
-    }
-
-    private static async Task<(int ExitCode, string Stdout, string Stderr)> RunSampleAsync(params string[] args)
-    {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add(RepositoryPaths.BuiltDll("samples/Vince.PaperBot.Sample", "Vince.PaperBot.Sample"));
-        foreach (string arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        using Process process = Process.Start(start)!;
-        Task<string> stdout = process.StandardOutput.ReadToEndAsync();
-        Task<string> stderr = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(2));
-        return (process.ExitCode, await stdout, await stderr);
     }
 }

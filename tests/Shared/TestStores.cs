@@ -1,7 +1,8 @@
 using Vince.FeatureStore;
 
-namespace Vince.FeatureStore.Tests.Support;
+namespace Vince.FeatureStore.Testing;
 
+/// <summary>Store options for tests (no fsync, quick retries) and waiting on background work. Shared by the test projects.</summary>
 public static class TestStores
 {
     public static FeatureStoreOptions Options(string directory, Action<FeatureStoreOptions>? configure = null)
@@ -12,7 +13,7 @@ public static class TestStores
             FsyncOnWrite = false,
             RetryInitialDelay = TimeSpan.FromMilliseconds(10),
             RetryMaxDelay = TimeSpan.FromMilliseconds(50),
-            ShutdownTimeout = TimeSpan.FromSeconds(10),
+            ShutdownTimeout = TimeSpan.FromSeconds(20),
         };
         configure?.Invoke(options);
         return options;
@@ -26,10 +27,14 @@ public static class TestStores
     }
 
     /// <summary>Waits for a condition driven by background work, failing after a generous limit.</summary>
-    public static async Task EventuallyAsync(Func<bool> condition, string what, int timeoutMs = 15_000)
+    public static Task EventuallyAsync(Func<bool> condition, string what, int timeoutMs = 15_000)
+        => EventuallyAsync(() => Task.FromResult(condition()), what, timeoutMs);
+
+    /// <summary>Waits for an asynchronous condition (e.g. a query) driven by background work.</summary>
+    public static async Task EventuallyAsync(Func<Task<bool>> condition, string what, int timeoutMs = 30_000)
     {
         var deadline = DateTime.UtcNow.AddMilliseconds(timeoutMs);
-        while (!condition())
+        while (!await condition())
         {
             if (DateTime.UtcNow > deadline)
             {

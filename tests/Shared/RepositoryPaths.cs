@@ -1,8 +1,8 @@
 using System.Reflection;
 
-namespace Vince.FeatureStore.Tests.Support;
+namespace Vince.FeatureStore.Testing;
 
-/// <summary>Finds programs of this repository built alongside the tests (same configuration).</summary>
+/// <summary>Finds programs of this repository built alongside the tests (same configuration). Shared by the test projects.</summary>
 public static class RepositoryPaths
 {
     public static string Root()
