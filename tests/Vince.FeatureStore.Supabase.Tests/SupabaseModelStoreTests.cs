@@ -2,6 +2,7 @@ using System.Net;
 using System.Security.Cryptography;
 using System.Text.Json;
 using Vince.FeatureStore.Supabase.Tests.Support;
+using Vince.FeatureStore.Training;
 
 namespace Vince.FeatureStore.Supabase.Tests;
 

@@ -5,6 +5,7 @@ using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Vince.FeatureStore.Supabase.Diagnostics;
+using Vince.FeatureStore.Training;
 
 namespace Vince.FeatureStore.Supabase;
 
@@ -24,7 +25,7 @@ namespace Vince.FeatureStore.Supabase;
 /// the two renames of the swap the directory briefly does not exist; a crash exactly there leaves no models, and the
 /// next start downloads again.)</para>
 /// </remarks>
-public sealed class SupabaseModelStore
+public sealed class SupabaseModelStore : IModelBucket
 {
     /// <summary>The bucket, <c>vince-ml-models</c>.</summary>
     public const string DefaultBucket = "vince-ml-models";
@@ -58,6 +59,9 @@ public sealed class SupabaseModelStore
         _bucket = bucket;
         _logger = logger ?? NullLogger.Instance;
     }
+
+    /// <inheritdoc/>
+    public string Name => "supabase:" + _bucket;
 
     /// <summary>Test hook: called after each file is written to the temporary directory.</summary>
     internal Action<string>? AfterFileDownloaded { get; set; }

@@ -1,6 +1,6 @@
-namespace Vince.FeatureStore.Supabase;
+namespace Vince.FeatureStore.Training;
 
-/// <summary>What <see cref="SupabaseModelStore.DownloadIfMissingAsync"/> did.</summary>
+/// <summary>What <see cref="IModelBucket.DownloadIfMissingAsync"/> did.</summary>
 public enum ModelDownloadOutcome
 {
     /// <summary>The models directory already has an <c>.onnx</c> file; nothing was downloaded.</summary>
