@@ -42,7 +42,7 @@ public sealed class DotnetModelTrainer : IModelTrainer
     /// <param name="options">Tree and holdout settings; defaults when <see langword="null"/>.</param>
     /// <param name="logger">Receives the run's events.</param>
     /// <param name="timeProvider">The clock for <c>trained_at</c> and durations.</param>
-    /// <param name="meterFactory">Creates the meter of the run metrics; a shared meter when <see langword="null"/>.</param>
+    /// <param name="meterFactory">Creates the meter of the per-model metrics; a shared meter when <see langword="null"/>.</param>
     /// <exception cref="ArgumentException">The options are invalid.</exception>
     public DotnetModelTrainer(DotnetTrainerOptions? options = null, ILogger<DotnetModelTrainer>? logger = null, TimeProvider? timeProvider = null, IMeterFactory? meterFactory = null)
     {
@@ -84,25 +84,16 @@ public sealed class DotnetModelTrainer : IModelTrainer
         var log = new RunLog(_logger);
         try
         {
-            DotnetTrainingReport report = await Task.Run(() => TrainCoreAsync(request, log, started, cancellationToken), cancellationToken).ConfigureAwait(false);
-            _metrics.Record(report.BelowMinSamples ? "not_enough_data" : "trained", report.Duration);
-            return report;
-        }
-        catch (OperationCanceledException)
-        {
-            _metrics.Record("cancelled", _time.GetElapsedTime(started));
-            throw;
+            return await Task.Run(() => TrainCoreAsync(request, log, started, cancellationToken), cancellationToken).ConfigureAwait(false);
         }
         catch (ModelTrainingException ex)
         {
             TrainingLog.Failed(_logger, ex, request.FeaturesDirectory);
-            _metrics.Record("failed", _time.GetElapsedTime(started));
             throw new ModelTrainingException(ex.Message, log.Text, ex.InnerException);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidOperationException or ArgumentException or Microsoft.ML.OnnxRuntime.OnnxRuntimeException)
         {
             TrainingLog.Failed(_logger, ex, request.FeaturesDirectory);
-            _metrics.Record("failed", _time.GetElapsedTime(started));
             throw new ModelTrainingException($"Training from {request.FeaturesDirectory} failed: {ex.Message}", log.Text, ex);
         }
     }
@@ -176,6 +167,7 @@ public sealed class DotnetModelTrainer : IModelTrainer
             {
                 skipped[modelRows.Name] = string.Create(CultureInfo.InvariantCulture, $"{modelRows.Count} rows with a {TrainingModels.LabelColumn(model)} label, {request.MinSamples} needed");
                 log.ModelSkipped(modelRows.Name, skipped[modelRows.Name]);
+                _metrics.Skipped(modelRows.Name);
                 continue;
             }
 
@@ -186,11 +178,14 @@ public sealed class DotnetModelTrainer : IModelTrainer
             {
                 skipped[modelRows.Name] = reason!;
                 log.ModelSkipped(modelRows.Name, reason!);
+                _metrics.Skipped(modelRows.Name);
                 continue;
             }
 
             built.Add(result);
-            log.ModelTrained(result.Report, _time.GetElapsedTime(modelStarted));
+            TimeSpan elapsed = _time.GetElapsedTime(modelStarted);
+            log.ModelTrained(result.Report, elapsed);
+            _metrics.Trained(modelRows.Name, elapsed);
         }
 
         // Models first, metadata last: a reader that sees the metadata finds the files it lists.

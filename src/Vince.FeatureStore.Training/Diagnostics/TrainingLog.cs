@@ -29,34 +29,34 @@ internal static partial class TrainingLog
 }
 
 /// <summary>
-/// Instruments of the meter <c>Vince.FeatureStore.Training</c>: <c>vince.featurestore.training.runs</c> (tag
-/// <c>outcome</c>: trained, not_enough_data, failed, cancelled) and <c>vince.featurestore.training.duration</c> (s).
+/// Instruments of the meter <c>Vince.FeatureStore.Training.Dotnet</c>, per model of a run (the runner of the hosting
+/// package already counts runs): <c>vince.featurestore.training.dotnet.models</c> (tags <c>model</c>, <c>outcome</c>:
+/// trained or skipped) and <c>vince.featurestore.training.dotnet.model_duration</c> (s, tag <c>model</c>).
 /// </summary>
 internal sealed class TrainingMetrics
 {
-    public const string MeterName = "Vince.FeatureStore.Training";
+    public const string MeterName = "Vince.FeatureStore.Training.Dotnet";
 
     private static TrainingMetrics? _shared;
 
-    private readonly Meter _meter;
-
     private TrainingMetrics(Meter meter)
     {
-        _meter = meter;
-        Runs = _meter.CreateCounter<long>("vince.featurestore.training.runs", "{run}", "Training runs of the .NET trainer, by outcome.");
-        Duration = _meter.CreateHistogram<double>("vince.featurestore.training.duration", "s", "Wall-clock time of a training run of the .NET trainer.");
+        Models = meter.CreateCounter<long>("vince.featurestore.training.dotnet.models", "{model}", "Models the .NET trainer trained or skipped, by model and outcome.");
+        ModelDuration = meter.CreateHistogram<double>("vince.featurestore.training.dotnet.model_duration", "s", "Time to fit, export and check one model.");
     }
 
-    public Counter<long> Runs { get; }
+    public Counter<long> Models { get; }
 
-    public Histogram<double> Duration { get; }
+    public Histogram<double> ModelDuration { get; }
 
-    public void Record(string outcome, TimeSpan duration)
+    public void Trained(string model, TimeSpan duration)
     {
-        var tag = new KeyValuePair<string, object?>("outcome", outcome);
-        Runs.Add(1, tag);
-        Duration.Record(duration.TotalSeconds, tag);
+        var tag = new KeyValuePair<string, object?>("model", model);
+        Models.Add(1, tag, new KeyValuePair<string, object?>("outcome", "trained"));
+        ModelDuration.Record(duration.TotalSeconds, tag);
     }
+
+    public void Skipped(string model) => Models.Add(1, new KeyValuePair<string, object?>("model", model), new KeyValuePair<string, object?>("outcome", "skipped"));
 
     /// <summary>Instruments on the factory's meter (disposed with the factory), or on one process-wide meter without a factory.</summary>
     public static TrainingMetrics For(IMeterFactory? meterFactory)

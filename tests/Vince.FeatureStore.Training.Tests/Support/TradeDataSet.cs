@@ -19,7 +19,7 @@ internal static class TradeDataSet
     /// <summary>True when the generator's rule makes a trade likely profitable.</summary>
     public static bool HasEdge(double strength, double fundingPercentile) => strength > 60 && fundingPercentile is > 15 and < 85;
 
-    public static async Task WriteAsync(string directory, int trades, int seed = 11)
+    public static async Task WriteAsync(string directory, int trades, int seed = 11, bool everyTradeWins = false)
     {
         var random = new Random(seed);
         await using var store = new FeatureStore(TestStores.Options(directory));
@@ -80,7 +80,7 @@ internal static class TradeDataSet
             };
             string id = store.RecordDecision(asset, market, session, signal, regime, news, drivers, at, execution);
 
-            bool win = random.NextDouble() < (HasEdge(strength, funding) ? 0.85 : 0.2);
+            bool win = everyTradeWins || random.NextDouble() < (HasEdge(strength, funding) ? 0.85 : 0.2);
             double pnl = Math.Round(win ? 20 + (random.NextDouble() * 150) : -(10 + (random.NextDouble() * 100)), 2);
             double mfe = Math.Round(win ? 0.9 + (random.NextDouble() * 3.2) : random.NextDouble() * 1.2, 3);
             double mae = Math.Round(atr * random.NextDouble() * (win ? 0.6 : 1.4), 3);
