@@ -91,8 +91,9 @@ public sealed class DotnetModelTrainer : IModelTrainer
             TrainingLog.Failed(_logger, ex, request.FeaturesDirectory);
             throw new ModelTrainingException(ex.Message, log.Text, ex.InnerException);
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidOperationException or ArgumentException or Microsoft.ML.OnnxRuntime.OnnxRuntimeException)
+        catch (Exception ex) when (ex is not OperationCanceledException)
         {
+            // Whatever failed (I/O, ML.NET, ONNX Runtime), the caller gets the contract's exception with the run's log.
             TrainingLog.Failed(_logger, ex, request.FeaturesDirectory);
             throw new ModelTrainingException($"Training from {request.FeaturesDirectory} failed: {ex.Message}", log.Text, ex);
         }

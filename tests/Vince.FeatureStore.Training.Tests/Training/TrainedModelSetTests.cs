@@ -78,6 +78,29 @@ public sealed class TrainedModelSetTests(TrainedModelsFixture fixture) : IClassF
         Assert.True(maxDifference <= model.MaxOnnxDifference, $"the trainer checked {model.MaxOnnxDifference}, the holdout differs by {maxDifference}");
     }
 
+    [Theory]
+    [MemberData(nameof(Models))]
+    public async Task The_training_rows_are_the_training_exporters_rows(string name)
+    {
+        // The CSV export of the same log (the core's TrainingExporter) has the model's columns in the same order, and its
+        // last rows are the holdout with the same labels.
+        TrainedModelReport model = Assert.Single(fixture.Report.Models, m => m.Name == name);
+        Assert.True(TrainingModels.TryParse(name, out TrainingModel parsed));
+        string csv = Path.Combine(fixture.ModelsDirectory, "..", "export-" + name, "train.csv");
+        Vince.FeatureStore.Export.TrainingExportResult export = await Vince.FeatureStore.Export.TrainingExporter.ExportAsync(new FeatureLogReader(fixture.DataDirectory), parsed, csv);
+
+        Assert.Equal(RecordVectors.FeatureNames(fixture.ModelsDirectory, name), export.Manifest.Columns);
+        Assert.Equal(model.TrainingRows + model.HoldoutRows, export.Manifest.RowCount);
+        string[] holdoutLines = System.IO.File.ReadAllLines(csv).TakeLast(model.HoldoutRows).ToArray();
+        Dictionary<string, float[]> vectors = (await RecordVectors.BuildAsync(fixture.DataDirectory, export.Manifest.Columns)).ToDictionary(r => r.Record.Id, r => r.Vector);
+        for (int i = 0; i < holdoutLines.Length; i++)
+        {
+            double[] fields = holdoutLines[i].Split(',').Select(f => double.Parse(f, System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+            Assert.Equal(model.HoldoutPredictions[i].Label, fields[^1]);
+            Assert.Equal(vectors[model.HoldoutPredictions[i].Id], fields[..^1].Select(f => (float)f).ToArray());
+        }
+    }
+
     [Fact]
     public async Task The_holdout_is_the_newest_fifth_of_each_models_rows()
     {
