@@ -113,6 +113,33 @@ public sealed class ModelSetInstallerTests : IDisposable
         Assert.Throws<ArgumentException>(() => ModelSetInstaller.Install(Path.Combine(_dir.Path, ".models.train-missing"), Models));
     }
 
+    [Fact]
+    public void Abandoned_staging_directories_are_deleted_and_young_or_foreign_ones_kept()
+    {
+        Directory.CreateDirectory(Models);
+        string abandoned = ModelSetInstaller.CreateStagingDirectory(Models, "train");
+        Write(abandoned, "signal_quality.onnx", "half written");
+        string abandonedDownload = ModelSetInstaller.CreateStagingDirectory(Models, "download");
+        string young = ModelSetInstaller.CreateStagingDirectory(Models, "train");
+        string foreign = Path.Combine(_dir.Path, ".models.backup");
+        string otherModels = Path.Combine(_dir.Path, $".other.train-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(foreign);
+        Directory.CreateDirectory(otherModels);
+        foreach (string old in new[] { abandoned, abandonedDownload, foreign, otherModels })
+        {
+            Directory.SetLastWriteTimeUtc(old, DateTime.UtcNow.AddDays(-2));
+        }
+
+        int deleted = ModelSetInstaller.DeleteStaleStagingDirectories(Models, TimeSpan.FromDays(1));
+
+        Assert.Equal(2, deleted);
+        Assert.False(Directory.Exists(abandoned));
+        Assert.False(Directory.Exists(abandonedDownload));
+        Assert.True(Directory.Exists(young));
+        Assert.True(Directory.Exists(foreign));
+        Assert.True(Directory.Exists(otherModels));
+    }
+
     [Theory]
     [InlineData("signal_quality.onnx", true)]
     [InlineData("SL_OPTIMIZER.ONNX", true)]
@@ -141,7 +168,8 @@ public sealed class ModelSetInstallerTests : IDisposable
         long consistentReads = 0;
         long missing = 0;
         var mixes = new List<string>();
-        Task[] readers = Enumerable.Range(0, 2).Select(_ => Task.Run(() =>
+        // Dedicated threads, so the readers are not starved of thread-pool time while the installs run.
+        Thread[] readers = Enumerable.Range(0, 2).Select(_ => new Thread(() =>
         {
             while (!stop.IsCancellationRequested)
             {
@@ -173,17 +201,27 @@ public sealed class ModelSetInstallerTests : IDisposable
                 }
             }
         })).ToArray();
+        foreach (Thread reader in readers)
+        {
+            reader.Start();
+        }
 
+        await TestStores.EventuallyAsync(() => Interlocked.Read(ref consistentReads) >= 10, "the readers are running");
+        long readsBeforeInstalls = Interlocked.Read(ref consistentReads);
         for (int n = 1; n <= 150; n++)
         {
             Install(n);
         }
 
+        long readsDuringInstalls = Interlocked.Read(ref consistentReads) - readsBeforeInstalls;
         await stop.CancelAsync();
-        await Task.WhenAll(readers);
+        foreach (Thread reader in readers)
+        {
+            reader.Join();
+        }
 
         Assert.Empty(mixes);
-        Assert.True(consistentReads > 0);
+        Assert.True(readsDuringInstalls > 0, "no read overlapped the installs");
         if (OperatingSystem.IsLinux())
         {
             Assert.Equal(0, missing); // the exchange leaves no moment without the directory
