@@ -45,6 +45,15 @@ public sealed class OnnxScoringOptions
     /// <summary>ONNX Runtime intra-op threads per call. Default 1: one record per call gains nothing from more.</summary>
     public int IntraOpNumThreads { get; set; } = 1;
 
+    /// <summary>
+    /// In a host with a registered model bucket (<c>IModelBucket</c>, e.g. Supabase Storage): when the models directory
+    /// has no <c>.onnx</c> at start-up, download the latest set before the scorer loads. Default on.
+    /// </summary>
+    public bool DownloadMissingModels { get; set; } = true;
+
+    /// <summary>How long the start-up download may take before the scorer starts without it. Default 2 minutes.</summary>
+    public TimeSpan ModelDownloadTimeout { get; set; } = TimeSpan.FromMinutes(2);
+
     /// <summary>The models directory in effect: <see cref="ModelsDirectory"/>, else the environment variable, else the default.</summary>
     /// <returns>The directory.</returns>
     public string ResolveModelsDirectory() => ResolveModelsDirectory(Environment.GetEnvironmentVariable);
@@ -86,6 +95,11 @@ public sealed class OnnxScoringOptions
         if (ReloadDebounce < TimeSpan.Zero || ReloadDebounce > TimeSpan.FromMinutes(10))
         {
             errors.Add($"{nameof(ReloadDebounce)} must be between 0 and 10 minutes (was {ReloadDebounce}).");
+        }
+
+        if (ModelDownloadTimeout <= TimeSpan.Zero || ModelDownloadTimeout > TimeSpan.FromHours(1))
+        {
+            errors.Add($"{nameof(ModelDownloadTimeout)} must be between 0 and 1 hour (was {ModelDownloadTimeout}).");
         }
 
         if (IntraOpNumThreads < 0)

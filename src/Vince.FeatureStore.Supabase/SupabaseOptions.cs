@@ -40,6 +40,12 @@ public sealed class SupabaseOptions
     /// <summary>The table in the <c>public</c> schema (a plain lower-case identifier).</summary>
     public string Table { get; set; } = DefaultTable;
 
+    /// <summary>
+    /// The private Storage bucket of the trained model set (default <c>vince-ml-models</c>). <c>.AddSupabase()</c> registers it as
+    /// the host's <c>IModelBucket</c>: uploaded after a training, downloaded at start-up when the models directory has no model.
+    /// </summary>
+    public string ModelBucket { get; set; } = SupabaseModelStore.DefaultBucket;
+
     /// <summary>The most rows sent in one request (default 500).</summary>
     public int MaxBatchRows { get; set; } = DefaultMaxBatchRows;
 
@@ -89,6 +95,12 @@ public sealed class SupabaseOptions
         if (Url is not null && (!Url.IsAbsoluteUri || (Url.Scheme != Uri.UriSchemeHttps && Url.Scheme != Uri.UriSchemeHttp)))
         {
             errors.Add("Url must be an absolute http(s) URL such as https://<project-ref>.supabase.co.");
+        }
+
+        // Supabase bucket ids: lower-case letters, digits, '-', '_' and '.', 3–63 characters.
+        if (string.IsNullOrEmpty(ModelBucket) || ModelBucket.Length is < 3 or > 63 || !ModelBucket.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c is '-' or '_' or '.'))
+        {
+            errors.Add($"ModelBucket must be 3 to 63 lower-case letters, digits, '-', '_' or '.' (was '{ModelBucket}').");
         }
 
         if (MaxBatchRows is < 1 or > 10_000)

@@ -40,4 +40,7 @@ internal static partial class OnnxScoringLog
 
     [LoggerMessage(EventId = 3011, Level = LogLevel.Warning, Message = "Watching {Directory} failed ({Message}); reloading now and watching again")]
     public static partial void WatcherError(ILogger logger, string directory, string message);
+
+    [LoggerMessage(EventId = 3012, Level = LogLevel.Information, Message = "The models directory {Directory} was replaced (a model set was installed); watching the new one and reloading")]
+    public static partial void DirectoryReplaced(ILogger logger, string directory);
 }

@@ -50,6 +50,18 @@ internal static class OnnxScoringOptionsBinder
                 : throw Invalid(configuration, nameof(OnnxScoringOptions.ReloadDebounce), debounce, "a time span such as 00:00:02");
         }
 
+        if (Value(configuration, nameof(OnnxScoringOptions.DownloadMissingModels)) is { } download)
+        {
+            options.DownloadMissingModels = bool.TryParse(download, out bool d) ? d : throw Invalid(configuration, nameof(OnnxScoringOptions.DownloadMissingModels), download, "true or false");
+        }
+
+        if (Value(configuration, nameof(OnnxScoringOptions.ModelDownloadTimeout)) is { } downloadTimeout)
+        {
+            options.ModelDownloadTimeout = TimeSpan.TryParse(downloadTimeout, CultureInfo.InvariantCulture, out TimeSpan t)
+                ? t
+                : throw Invalid(configuration, nameof(OnnxScoringOptions.ModelDownloadTimeout), downloadTimeout, "a time span such as 00:02:00");
+        }
+
         if (Value(configuration, nameof(OnnxScoringOptions.IntraOpNumThreads)) is { } threads)
         {
             options.IntraOpNumThreads = int.TryParse(threads, NumberStyles.Integer, CultureInfo.InvariantCulture, out int n)

@@ -30,7 +30,9 @@ public sealed class OnnxSignalQualityScorer : IDisposable, IAsyncDisposable
     private readonly CancellationTokenSource _disposing = new();
     private readonly string _modelPath;
     private ScoringModel? _current;
+    private readonly object _watchLock = new();
     private FileSystemWatcher? _watcher;
+    private FileSystemWatcher? _parentWatcher;
     private ITimer? _debounce;
     private long _lastVersion;
     private bool _reportedNoModel;
@@ -194,7 +196,12 @@ public sealed class OnnxSignalQualityScorer : IDisposable, IAsyncDisposable
 
         _disposed = true;
         _disposing.Cancel();
-        _watcher?.Dispose();
+        lock (_watchLock)
+        {
+            _parentWatcher?.Dispose();
+            _watcher?.Dispose();
+        }
+
         _debounce?.Dispose();
 
         // Wait for a reload in progress, so that it cannot install a model after this point.
@@ -284,23 +291,69 @@ public sealed class OnnxSignalQualityScorer : IDisposable, IAsyncDisposable
         {
             Directory.CreateDirectory(ModelsDirectory);
             _debounce = _timeProvider.CreateTimer(_ => _ = ReloadFromWatcherAsync(), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
-            var watcher = new FileSystemWatcher(ModelsDirectory)
+            _watcher = WatchModelsDirectory();
+
+            // An atomic install replaces the whole directory by a rename, and a watcher keeps following the old one:
+            // watch the parent for the directory's name and re-arm when it is replaced.
+            string directory = Path.TrimEndingDirectorySeparator(ModelsDirectory);
+            if (Path.GetDirectoryName(directory) is { } parent && Path.GetFileName(directory) is { Length: > 0 } name)
             {
-                IncludeSubdirectories = false,
-                NotifyFilter = NotifyFilters.FileName | NotifyFilters.LastWrite | NotifyFilters.Size | NotifyFilters.CreationTime,
-            };
-            watcher.Changed += OnFileEvent;
-            watcher.Created += OnFileEvent;
-            watcher.Deleted += OnFileEvent;
-            watcher.Renamed += OnFileEvent;
-            watcher.Error += OnWatcherError;
-            watcher.EnableRaisingEvents = true;
-            _watcher = watcher;
+                var parentWatcher = new FileSystemWatcher(parent, name) { IncludeSubdirectories = false, NotifyFilter = NotifyFilters.DirectoryName };
+                parentWatcher.Created += OnDirectoryReplaced;
+                parentWatcher.Deleted += OnDirectoryReplaced;
+                parentWatcher.Renamed += OnDirectoryReplaced;
+                parentWatcher.EnableRaisingEvents = true;
+                _parentWatcher = parentWatcher;
+            }
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or PlatformNotSupportedException)
         {
             OnnxScoringLog.WatchFailed(_logger, ex, ModelsDirectory);
         }
+    }
+
+    private FileSystemWatcher WatchModelsDirectory()
+    {
+        var watcher = new FileSystemWatcher(ModelsDirectory)
+        {
+            IncludeSubdirectories = false,
+            NotifyFilter = NotifyFilters.FileName | NotifyFilters.LastWrite | NotifyFilters.Size | NotifyFilters.CreationTime,
+        };
+        watcher.Changed += OnFileEvent;
+        watcher.Created += OnFileEvent;
+        watcher.Deleted += OnFileEvent;
+        watcher.Renamed += OnFileEvent;
+        watcher.Error += OnWatcherError;
+        watcher.EnableRaisingEvents = true;
+        return watcher;
+    }
+
+    private void OnDirectoryReplaced(object sender, FileSystemEventArgs e)
+    {
+        lock (_watchLock)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            _watcher?.Dispose();
+            _watcher = null;
+            try
+            {
+                if (Directory.Exists(ModelsDirectory))
+                {
+                    _watcher = WatchModelsDirectory();
+                }
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException)
+            {
+                OnnxScoringLog.WatchFailed(_logger, ex, ModelsDirectory);
+            }
+        }
+
+        OnnxScoringLog.DirectoryReplaced(_logger, ModelsDirectory);
+        ScheduleReload();
     }
 
     private void OnFileEvent(object sender, FileSystemEventArgs e)

@@ -13,7 +13,8 @@ public static class PostgresFeatureStoreBuilderExtensions
     /// <summary>
     /// Adds a <see cref="PostgresFeatureSink"/> that connects with <paramref name="connectionString"/> (key/value or a
     /// <c>postgresql://</c> URL such as the value of <c>POSTGRES_URL</c>), and registers a
-    /// <see cref="PostgresFeatureReader"/> over the same table. Options are validated when the host starts.
+    /// <see cref="PostgresFeatureReader"/> over the same table (also as the host's <see cref="IFeatureQuery"/>, the first
+    /// registration wins). Options are validated when the host starts.
     /// </summary>
     /// <param name="builder">The feature store builder.</param>
     /// <param name="connectionString">A key/value connection string or a <c>postgresql://</c> URL.</param>
@@ -75,6 +76,9 @@ public static class PostgresFeatureStoreBuilderExtensions
         services.AddSingleton(sp => new PostgresSinkRegistration(optionsName, CreateSink(sp, optionsName, dataSourceFactory)));
         services.AddSingleton<IFeatureSink>(sp => Find(sp, optionsName));
         services.TryAddSingleton(sp => Find(sp, optionsName).CreateReader(sp.GetService<ILogger<PostgresFeatureReader>>()));
+
+        // The host's query over the store (e.g. the complete-trade count of train-when-ready) reads the table when Postgres is configured.
+        services.TryAddSingleton<IFeatureQuery>(sp => sp.GetRequiredService<PostgresFeatureReader>());
         return builder;
     }
 

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Vince.FeatureStore;
 using Vince.FeatureStore.Supabase;
+using Vince.FeatureStore.Training;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -16,7 +17,8 @@ public static class SupabaseFeatureStoreBuilderExtensions
     /// the environment (<c>SUPABASE_URL</c>, or a URL derived from <c>POSTGRES_URL</c>; <c>SUPABASE_SERVICE_ROLE_KEY</c>,
     /// else <c>SUPABASE_ANON_KEY</c>). When enabled, start-up logs
     /// <c>Supabase dual-write enabled for ML (table: vince_paper_bot_features)</c>; otherwise no sink is added and a
-    /// debug line says features stay local. A <see cref="SupabaseFeatureReader"/> over the same table is registered too (the first one wins). The decision is taken here, from the environment at registration time;
+    /// debug line says features stay local. A <see cref="SupabaseFeatureReader"/> over the same table and a <see cref="SupabaseModelStore"/> as the
+    /// host's <see cref="IModelBucket"/> (bucket <see cref="SupabaseOptions.ModelBucket"/>) are registered too (the first one wins). The decision is taken here, from the environment at registration time;
     /// <paramref name="configure"/> is called here once to decide, and again by the options system. Options are validated when the host starts.
     /// </summary>
     /// <param name="builder">The feature store builder.</param>
@@ -86,6 +88,11 @@ public static class SupabaseFeatureStoreBuilderExtensions
         services.AddSingleton(sp => new SupabaseSinkRegistration(optionsName, CreateSink(sp, optionsName, environment)));
         services.AddSingleton<IFeatureSink>(sp => Find(sp, optionsName));
         services.TryAddSingleton(sp => Find(sp, optionsName).CreateReader(sp.GetService<ILogger<SupabaseFeatureReader>>()));
+
+        // The model bucket of the same project (first registration wins): scoring downloads from it, training uploads to it.
+        services.TryAddSingleton<IModelBucket>(sp => Find(sp, optionsName).CreateModelStore(
+            sp.GetRequiredService<IOptionsMonitor<SupabaseOptions>>().Get(optionsName).ModelBucket,
+            sp.GetService<ILogger<SupabaseModelStore>>()));
         services.AddSingleton<IHostedService>(sp => new SupabaseStartupLog(Logger(sp), enabled: true, probe.Table, reason: ""));
         return builder;
     }

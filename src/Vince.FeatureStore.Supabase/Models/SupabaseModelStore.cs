@@ -18,12 +18,11 @@ namespace Vince.FeatureStore.Supabase;
 /// <c>x-upsert: true</c>.</para>
 /// <para>Download runs only when the local models directory has no <c>.onnx</c>. It is atomic for the set: the
 /// metadata and every model it lists (<c>onnx_hashes</c> keys, else <c>models_trained</c>) are downloaded into a
-/// temporary directory next to the models directory (same filesystem), validated (the metadata parses, every listed
+/// staging directory next to the models directory (same filesystem), validated (the metadata parses, every listed
 /// file is present and non-empty, and matches its <c>onnx_hashes</c> SHA-256 when given), and only then swapped in
-/// by directory renames; other files already in the models directory are kept. A failed or partial download removes
-/// the temporary directory and leaves the models directory as it was: never a mixed model/metadata set. (Between
-/// the two renames of the swap the directory briefly does not exist; a crash exactly there leaves no models, and the
-/// next start downloads again.)</para>
+/// by <see cref="ModelSetInstaller.Install"/> (one atomic directory exchange on Linux and macOS); other files already in
+/// the models directory are kept. A failed or partial download removes the staging directory and leaves the models
+/// directory as it was: never a mixed model/metadata set.</para>
 /// </remarks>
 public sealed class SupabaseModelStore : IModelBucket
 {
@@ -138,12 +137,8 @@ public sealed class SupabaseModelStore : IModelBucket
             return new ModelDownloadResult(ModelDownloadOutcome.NotAvailable, []);
         }
 
-        string parent = Path.GetDirectoryName(target) ?? ".";
-        Directory.CreateDirectory(parent);
-        string staging = Path.Combine(parent, $".{Path.GetFileName(target)}.download-{Guid.NewGuid():N}");
-        string? retired = null;
+        string staging = ModelSetInstaller.CreateStagingDirectory(target, "download");
         bool installed = false;
-        Directory.CreateDirectory(staging);
         try
         {
             await File.WriteAllBytesAsync(Path.Combine(staging, MetadataFileName), metadata, cancellationToken).ConfigureAwait(false);
@@ -165,43 +160,16 @@ public sealed class SupabaseModelStore : IModelBucket
                 AfterFileDownloaded?.Invoke(file);
             }
 
-            // Keep the other files of the models directory (features lists, last_train_at.txt, …).
-            if (Directory.Exists(target))
-            {
-                foreach (string path in Directory.EnumerateFiles(target))
-                {
-                    string destination = Path.Combine(staging, Path.GetFileName(path));
-                    if (!File.Exists(destination))
-                    {
-                        File.Copy(path, destination);
-                    }
-                }
-
-                retired = Path.Combine(parent, $".{Path.GetFileName(target)}.old-{Guid.NewGuid():N}");
-                Directory.Move(target, retired);
-            }
-
-            Directory.Move(staging, target);
+            // Keeps the other files of the models directory (last_train_at.txt, the host's own files).
+            ModelSetInstaller.Install(staging, target);
             installed = true;
-        }
-        catch
-        {
-            if (retired is not null && !Directory.Exists(target))
-            {
-                Directory.Move(retired, target);
-                retired = null;
-            }
-
-            throw;
         }
         finally
         {
             if (!installed)
             {
-                TryDelete(staging);
+                ModelSetInstaller.DeleteDirectory(staging);
             }
-
-            TryDelete(retired);
         }
 
         var files = listed.Keys.Append(MetadataFileName).ToList();
@@ -296,22 +264,4 @@ public sealed class SupabaseModelStore : IModelBucket
         HttpStatusCode.RequestEntityTooLarge => "The file is larger than the project's Storage upload limit (Storage settings).",
         _ => "Check the Storage API of the project.",
     };
-
-    private static void TryDelete(string? directory)
-    {
-        try
-        {
-            if (directory is not null && Directory.Exists(directory))
-            {
-                Directory.Delete(directory, recursive: true);
-            }
-        }
-        catch (IOException)
-        {
-            // Best effort: a leftover temporary directory is ignored by everything.
-        }
-        catch (UnauthorizedAccessException)
-        {
-        }
-    }
 }

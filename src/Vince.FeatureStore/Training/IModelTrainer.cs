@@ -79,4 +79,7 @@ public sealed class ModelTrainingException : Exception
 
     /// <summary>The trainer's output (tail of stdout/stderr for a process), or empty.</summary>
     public string TrainerOutput { get; } = string.Empty;
+
+    /// <summary>The exit code of a trainer process that ended with a failure code, or <see langword="null"/>.</summary>
+    public int? ExitCode { get; init; }
 }

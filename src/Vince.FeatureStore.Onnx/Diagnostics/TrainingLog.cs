@@ -1,0 +1,86 @@
+using Microsoft.Extensions.Logging;
+using Vince.FeatureStore.Training;
+
+namespace Vince.FeatureStore.Onnx.Diagnostics;
+
+/// <summary>
+/// Structured log events of training, model installation and the start-up model download. Event ids 3020–3069 (the
+/// ONNX package's range 3000–3099; scoring uses 3000–3019).
+/// </summary>
+internal static partial class TrainingLog
+{
+    [LoggerMessage(EventId = 3020, Level = LogLevel.Information, Message = "Trainer {Trainer} started (pid {Pid}): {Command} {Arguments}; timeout {Timeout}")]
+    public static partial void TrainerStarted(ILogger logger, string trainer, int pid, string command, string arguments, TimeSpan timeout);
+
+    [LoggerMessage(EventId = 3021, Level = LogLevel.Information, Message = "[{Trainer} {Stream}] {Line}")]
+    public static partial void TrainerOutput(ILogger logger, string trainer, string stream, string line);
+
+    [LoggerMessage(EventId = 3022, Level = LogLevel.Information, Message = "Trainer {Trainer} exited with code {ExitCode} after {Duration}")]
+    public static partial void TrainerExited(ILogger logger, string trainer, int exitCode, TimeSpan duration);
+
+    [LoggerMessage(EventId = 3023, Level = LogLevel.Warning, Message = "Killing trainer {Trainer} (pid {Pid}) and its child processes: {Reason}")]
+    public static partial void TrainerKilled(ILogger logger, string trainer, int pid, string reason);
+
+    [LoggerMessage(EventId = 3024, Level = LogLevel.Error, Message = "Trainer {Trainer} (pid {Pid}) could not be killed or did not exit within 10 s")]
+    public static partial void KillFailed(ILogger logger, Exception? exception, string trainer, int pid);
+
+    [LoggerMessage(EventId = 3025, Level = LogLevel.Warning, Message = "Trainer {Trainer} ended but its output stayed open for {Timeout} (a child process still holds it); no longer reading it")]
+    public static partial void OutputStillOpen(ILogger logger, string trainer, TimeSpan timeout);
+
+    [LoggerMessage(EventId = 3030, Level = LogLevel.Information, Message = "Training with {Trainer}: features {FeaturesDirectory}, models {ModelsDirectory}, at least {MinSamples} complete trades")]
+    public static partial void TrainingStarted(ILogger logger, string trainer, string featuresDirectory, string modelsDirectory, int minSamples);
+
+    [LoggerMessage(EventId = 3031, Level = LogLevel.Information, Message = "Installed a new model set in {ModelsDirectory}: {Models} ({Swap}); {Duration} since the training started")]
+    public static partial void Installed(ILogger logger, string modelsDirectory, string models, ModelSetSwap swap, TimeSpan duration);
+
+    [LoggerMessage(EventId = 3032, Level = LogLevel.Information, Message = "Trainer {Trainer} trained no model: {Trades} complete trade(s) (trades_with_outcomes), {MinSamples} needed. The models in {ModelsDirectory} are unchanged")]
+    public static partial void NotEnoughData(ILogger logger, string trainer, int? trades, int minSamples, string modelsDirectory);
+
+    [LoggerMessage(EventId = 3033, Level = LogLevel.Error, Message = "Training with {Trainer} failed at {Stage}; the models in {ModelsDirectory} are unchanged. {Reason}\nTrainer output:\n{TrainerOutput}")]
+    public static partial void Failed(ILogger logger, Exception exception, string trainer, ModelTrainingStage stage, string modelsDirectory, string reason, string trainerOutput);
+
+    [LoggerMessage(EventId = 3034, Level = LogLevel.Warning, Message = "Training with {Trainer} was cancelled; the models in {ModelsDirectory} are unchanged")]
+    public static partial void Cancelled(ILogger logger, string trainer, string modelsDirectory);
+
+    [LoggerMessage(EventId = 3035, Level = LogLevel.Information, Message = "Uploaded the new model set to {Bucket}: {Files}")]
+    public static partial void Uploaded(ILogger logger, string bucket, string files);
+
+    [LoggerMessage(EventId = 3036, Level = LogLevel.Error, Message = "Uploading the new model set to {Bucket} failed; it is installed locally, and the bucket keeps the previous set until the next training")]
+    public static partial void UploadFailed(ILogger logger, Exception exception, string bucket);
+
+    [LoggerMessage(EventId = 3037, Level = LogLevel.Information, Message = "Scorer reloaded after the training: {Model}")]
+    public static partial void ScorerReloaded(ILogger logger, string model);
+
+    [LoggerMessage(EventId = 3038, Level = LogLevel.Error, Message = "The scorer could not load the newly installed models; it keeps its previous model")]
+    public static partial void ScorerReloadFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 3039, Level = LogLevel.Warning, Message = "Could not delete the staging directory {Directory}; it is hidden and nothing reads it")]
+    public static partial void StagingNotDeleted(ILogger logger, string directory);
+
+    [LoggerMessage(EventId = 3040, Level = LogLevel.Information, Message = "Training when ready: checking every {Interval} for at least {MinSamples} complete trades (counted from {Source}); at most one training per {MinTimeBetween}; trainer {Trainer}; models {ModelsDirectory}")]
+    public static partial void ServiceStarted(ILogger logger, TimeSpan interval, int minSamples, string source, TimeSpan minTimeBetween, string trainer, string modelsDirectory);
+
+    [LoggerMessage(EventId = 3041, Level = LogLevel.Debug, Message = "Not training: {Count} complete trade(s), {MinSamples} needed")]
+    public static partial void NotReady(ILogger logger, int count, int minSamples);
+
+    [LoggerMessage(EventId = 3042, Level = LogLevel.Debug, Message = "Not training: {Count} complete trades, but the last training was at {LastTrainAt}; the next may run from {NextAt}")]
+    public static partial void NotDue(ILogger logger, int count, DateTimeOffset lastTrainAt, DateTimeOffset nextAt);
+
+    [LoggerMessage(EventId = 3043, Level = LogLevel.Error, Message = "The training check failed; trying again in {Interval}")]
+    public static partial void CheckFailed(ILogger logger, Exception exception, TimeSpan interval);
+
+    [LoggerMessage(EventId = 3044, Level = LogLevel.Warning, Message = "Ignoring the last training time: {Problem}")]
+    public static partial void LastTrainAtIgnored(ILogger logger, string problem);
+
+    [LoggerMessage(EventId = 3050, Level = LogLevel.Information, Message = "Downloaded the model set from {Bucket} into {ModelsDirectory} before loading the scorer: {Files}")]
+    public static partial void StartupDownloadInstalled(ILogger logger, string bucket, string modelsDirectory, string files);
+
+    [LoggerMessage(EventId = 3051, Level = LogLevel.Information, Message = "{ModelsDirectory} has no model and {Bucket} has none to download; the scorer starts with no model")]
+    public static partial void StartupDownloadNotAvailable(ILogger logger, string modelsDirectory, string bucket);
+
+    [LoggerMessage(EventId = 3052, Level = LogLevel.Error, Message = "Downloading the model set from {Bucket} into {ModelsDirectory} failed; the scorer starts with what the directory holds (no model)")]
+    public static partial void StartupDownloadFailed(ILogger logger, Exception exception, string bucket, string modelsDirectory);
+
+    [LoggerMessage(EventId = 3053, Level = LogLevel.Debug, Message = "{ModelsDirectory} already holds a model; nothing downloaded from {Bucket}")]
+    public static partial void StartupDownloadSkipped(ILogger logger, string modelsDirectory, string bucket);
+}

@@ -1,0 +1,64 @@
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Vince.FeatureStore;
+using Vince.FeatureStore.Onnx;
+using Vince.FeatureStore.Training;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Adds the train-when-ready service to a feature store: <c>services.AddVinceFeatureStore().AddTrainingWhenReady(...)</c>.</summary>
+public static class TrainingFeatureStoreBuilderExtensions
+{
+    /// <summary>
+    /// Registers the train-when-ready hosted service (the bot's <c>TRAIN_ONNX_WHEN_READY</c> task) and a
+    /// <see cref="ModelTrainingRunner"/> singleton. At start-up and then every <see cref="TrainingWhenReadyOptions.CheckInterval"/>
+    /// (1 hour) the service counts complete trades — with the registered <see cref="IFeatureQuery"/> (e.g. Postgres' reader)
+    /// when there is one, else from the JSONL log — and when there are at least <see cref="TrainingWhenReadyOptions.MinSamples"/>
+    /// (90) and the last successful training is at least <see cref="TrainingWhenReadyOptions.MinTimeBetweenTrainings"/> (24 h)
+    /// old, trains, validates, installs atomically, uploads to the registered <see cref="IModelBucket"/> and reloads the
+    /// registered <see cref="OnnxSignalQualityScorer"/>. Options are validated when the host starts.
+    /// </summary>
+    /// <param name="builder">The feature store builder.</param>
+    /// <param name="configure">Adjusts the options, e.g. <c>t =&gt; t.ExternalProcess.ScriptPath = "train_models.py"</c> (may be <see langword="null"/>).</param>
+    /// <returns>The builder.</returns>
+    public static FeatureStoreBuilder AddTrainingWhenReady(this FeatureStoreBuilder builder, Action<TrainingWhenReadyOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        IServiceCollection services = builder.Services;
+        OptionsBuilder<TrainingWhenReadyOptions> options = services.AddOptions<TrainingWhenReadyOptions>();
+        if (configure is not null)
+        {
+            options.Configure(configure);
+        }
+
+        options.ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<TrainingWhenReadyOptions>, TrainingWhenReadyOptionsValidator>());
+        services.TryAddSingleton(CreateRunner);
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, TrainingWhenReadyService>());
+        return builder;
+    }
+
+    private static ModelTrainingRunner CreateRunner(IServiceProvider services)
+    {
+        TrainingWhenReadyOptions options = services.GetRequiredService<IOptions<TrainingWhenReadyOptions>>().Value;
+        ILoggerFactory? loggerFactory = services.GetService<ILoggerFactory>();
+        TimeProvider? timeProvider = services.GetService<TimeProvider>();
+        string features = options.FeaturesDirectory ?? services.GetRequiredService<IOptions<FeatureStoreOptions>>().Value.ResolveDataDirectory();
+        string models = options.ModelsDirectory ?? services.GetRequiredService<IOptions<OnnxScoringOptions>>().Value.ResolveModelsDirectory();
+        IModelTrainer trainer = options.TrainerFactory?.Invoke(services)
+            ?? new ExternalProcessTrainer(options.ExternalProcess, loggerFactory?.CreateLogger<ExternalProcessTrainer>(), timeProvider);
+        return new ModelTrainingRunner(
+            trainer,
+            features,
+            models,
+            options.MinSamples,
+            options.UploadToBucket ? services.GetService<IModelBucket>() : null,
+            options.ReloadScorer ? services.GetService<OnnxSignalQualityScorer>() : null,
+            loggerFactory?.CreateLogger<ModelTrainingRunner>(),
+            timeProvider,
+            services.GetService<IMeterFactory>());
+    }
+}

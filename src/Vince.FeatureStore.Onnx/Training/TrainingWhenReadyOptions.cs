@@ -1,0 +1,111 @@
+using Vince.FeatureStore.Onnx;
+
+namespace Vince.FeatureStore.Training;
+
+/// <summary>
+/// Settings of the train-when-ready service (<c>.AddTrainingWhenReady(...)</c>, the bot's <c>TRAIN_ONNX_WHEN_READY</c>
+/// task). Validated when the host starts.
+/// </summary>
+/// <remarks>
+/// The trainer is the <see cref="ExternalProcessTrainer"/> with <see cref="ExternalProcess"/> unless
+/// <see cref="UseTrainer(Func{IServiceProvider, IModelTrainer})"/> chose another; trainer packages add their own extension method on this class
+/// (e.g. <c>options.UseDotnetTrainer()</c>) that calls <see cref="UseTrainer(Func{IServiceProvider, IModelTrainer})"/>.
+/// </remarks>
+public sealed class TrainingWhenReadyOptions
+{
+    /// <summary>The fewest complete trades (records with outcome and labels) before a training runs. Default 90.</summary>
+    public int MinSamples { get; set; } = 90;
+
+    /// <summary>How often the count of complete trades is checked. Default 1 hour; the first check runs at start-up.</summary>
+    public TimeSpan CheckInterval { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>The least time between two successful trainings (from <c>last_train_at.txt</c>, so it holds across restarts). Default 24 hours.</summary>
+    public TimeSpan MinTimeBetweenTrainings { get; set; } = TimeSpan.FromHours(24);
+
+    /// <summary>The JSONL feature log the trainer reads; when unset, the feature store's data directory.</summary>
+    public string? FeaturesDirectory { get; set; }
+
+    /// <summary>
+    /// The models directory the set is installed into; when unset, the scorer's (<see cref="OnnxScoringOptions.ResolveModelsDirectory()"/>:
+    /// <c>VINCE_ML_MODELS_DIR</c>, else <c>.elizadb/vince-paper-bot/models</c>).
+    /// </summary>
+    public string? ModelsDirectory { get; set; }
+
+    /// <summary>Upload the new set to the registered <see cref="IModelBucket"/> (e.g. Supabase Storage) after a training. Default on.</summary>
+    public bool UploadToBucket { get; set; } = true;
+
+    /// <summary>Reload the registered <see cref="OnnxSignalQualityScorer"/> after a training. Default on.</summary>
+    public bool ReloadScorer { get; set; } = true;
+
+    /// <summary>Settings of the default trainer, the external process (the Python script).</summary>
+    public ExternalProcessTrainerOptions ExternalProcess { get; } = new();
+
+    /// <summary>Creates the trainer from the host's services; <see langword="null"/> for the external process trainer.</summary>
+    public Func<IServiceProvider, IModelTrainer>? TrainerFactory { get; private set; }
+
+    /// <summary>Trains with the trainer <paramref name="factory"/> creates (called once, when the service starts).</summary>
+    /// <param name="factory">Creates the trainer from the host's services.</param>
+    /// <returns>These options.</returns>
+    public TrainingWhenReadyOptions UseTrainer(Func<IServiceProvider, IModelTrainer> factory)
+    {
+        ArgumentNullException.ThrowIfNull(factory);
+        TrainerFactory = factory;
+        return this;
+    }
+
+    /// <summary>Trains with the given trainer instance.</summary>
+    /// <param name="trainer">The trainer.</param>
+    /// <returns>These options.</returns>
+    public TrainingWhenReadyOptions UseTrainer(IModelTrainer trainer)
+    {
+        ArgumentNullException.ThrowIfNull(trainer);
+        TrainerFactory = _ => trainer;
+        return this;
+    }
+
+    /// <summary>Trains with the external process (the default), adjusting its settings.</summary>
+    /// <param name="configure">Adjusts <see cref="ExternalProcess"/> (may be <see langword="null"/>).</param>
+    /// <returns>These options.</returns>
+    public TrainingWhenReadyOptions UseExternalProcessTrainer(Action<ExternalProcessTrainerOptions>? configure = null)
+    {
+        TrainerFactory = null;
+        configure?.Invoke(ExternalProcess);
+        return this;
+    }
+
+    /// <summary>Returns every problem with the settings (including the external trainer's when it is used), or an empty list.</summary>
+    /// <returns>Human-readable messages naming the option.</returns>
+    public IReadOnlyList<string> Validate()
+    {
+        var errors = new List<string>();
+        if (MinSamples < 1)
+        {
+            errors.Add($"{nameof(MinSamples)} must be at least 1 (was {MinSamples}).");
+        }
+
+        if (CheckInterval < TimeSpan.FromSeconds(1) || CheckInterval > TimeSpan.FromDays(7))
+        {
+            errors.Add($"{nameof(CheckInterval)} must be between 1 second and 7 days (was {CheckInterval}).");
+        }
+
+        if (MinTimeBetweenTrainings < TimeSpan.Zero || MinTimeBetweenTrainings > TimeSpan.FromDays(365))
+        {
+            errors.Add($"{nameof(MinTimeBetweenTrainings)} must be between 0 and 365 days (was {MinTimeBetweenTrainings}).");
+        }
+
+        foreach ((string name, string? directory) in new[] { (nameof(FeaturesDirectory), FeaturesDirectory), (nameof(ModelsDirectory), ModelsDirectory) })
+        {
+            if (directory is not null && (directory.Length == 0 || directory.IndexOfAny(Path.GetInvalidPathChars()) >= 0))
+            {
+                errors.Add($"{name} '{directory}' is not a valid path.");
+            }
+        }
+
+        if (TrainerFactory is null)
+        {
+            errors.AddRange(ExternalProcess.Validate().Select(e => $"{nameof(ExternalProcess)}.{e}"));
+        }
+
+        return errors;
+    }
+}
