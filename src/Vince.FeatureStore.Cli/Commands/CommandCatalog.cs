@@ -15,5 +15,6 @@ internal static class CommandCatalog
         ParityCommand.Spec,
         ModelsCommand.Pull,
         ModelsCommand.Push,
+        TrainCommand.Spec,
     ];
 }

@@ -95,9 +95,9 @@ internal static class ModelsCommand
     }
 
     [System.Diagnostics.CodeAnalysis.SuppressMessage("Performance", "CA1859", Justification = "The commands use the core contract IModelBucket; the Supabase store is its one implementation today.")]
+    internal static IModelBucket CreateBucket(SupabaseConnection connection, string bucket, ILoggerFactory loggers)
+        => new SupabaseModelStore(connection.Options, connection.Http, bucket, loggers.CreateLogger<SupabaseModelStore>());
+
     private static IModelBucket CreateBucket(CliContext context, SupabaseConnection connection, ParsedOptions options)
-    {
-        string bucket = options.Value("bucket") ?? SupabaseModelStore.DefaultBucket;
-        return new SupabaseModelStore(connection.Options, connection.Http, bucket, context.LoggerFactory.CreateLogger<SupabaseModelStore>());
-    }
+        => CreateBucket(connection, options.Value("bucket") ?? SupabaseModelStore.DefaultBucket, context.LoggerFactory);
 }

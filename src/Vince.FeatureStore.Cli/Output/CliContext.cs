@@ -56,6 +56,13 @@ internal sealed class CliContext
 
     public ProgressReporter Progress(string label) => new(this, label);
 
+    /// <summary>
+    /// A logger factory that also shows the libraries' information messages unless <see cref="Quiet"/>: for work whose
+    /// progress the libraries log themselves (a training's output, line by line).
+    /// </summary>
+    public ILoggerFactory ProgressLoggerFactory()
+        => new CliLoggerFactory(this, Quiet ? LogLevel.Warning : Verbose ? LogLevel.Debug : LogLevel.Information);
+
     /// <summary>The data directory: <c>--data</c>, else <c>VINCE_FEATURE_STORE_DATA_DIR</c>, else the bot's default; says which on stderr.</summary>
     public string DataDirectory(string? option) => Directory(option, FeatureStoreOptions.DataDirectoryEnvironmentVariable, FeatureStoreOptions.DefaultDataDirectory, "data");
 
