@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using Vince.FeatureStore.Cli.CommandLine;
 using Vince.FeatureStore.Flattening;
@@ -49,9 +50,14 @@ internal static class ScoreCommand
         int assetRecords = 0;
         if (historyPath is not null)
         {
-            foreach (FeatureRecord earlier in await ReadHistoryAsync(context, historyPath, cancellationToken).ConfigureAwait(false))
+            await foreach (FeatureRecord earlier in ReadHistoryAsync(context, historyPath, cancellationToken).ConfigureAwait(false))
             {
-                if (earlier.Timestamp <= record.Timestamp && !string.Equals(earlier.Id, record.Id, StringComparison.Ordinal))
+                if (earlier.Timestamp > record.Timestamp)
+                {
+                    break; // time order: the rest is later than the scored record
+                }
+
+                if (!string.Equals(earlier.Id, record.Id, StringComparison.Ordinal))
                 {
                     history.Add(earlier);
                     historyRecords++;
@@ -84,18 +90,18 @@ internal static class ScoreCommand
 
     private static string Asset(string asset) => asset.Length == 0 ? "records without an asset" : asset;
 
-    private static async Task<IReadOnlyList<FeatureRecord>> ReadHistoryAsync(CliContext context, string path, CancellationToken cancellationToken)
+    /// <summary>The history in decision-time order, as the exporter feeds it: a data directory streams (only the last records of each asset are kept).</summary>
+    private static async IAsyncEnumerable<FeatureRecord> ReadHistoryAsync(CliContext context, string path, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         if (Directory.Exists(path))
         {
             var reader = new FeatureLogReader(path, null, context.LoggerFactory.CreateLogger<FeatureLogReader>());
-            var records = new List<FeatureRecord>();
             await foreach (FeatureRecord record in reader.ReadRecordsAsync(null, cancellationToken).ConfigureAwait(false))
             {
-                records.Add(record);
+                yield return record;
             }
 
-            return records;
+            yield break;
         }
 
         if (!File.Exists(path))
@@ -103,8 +109,11 @@ internal static class ScoreCommand
             throw new CommandFailedException($"the history {path} is neither a JSONL file nor a data directory.");
         }
 
-        // In decision-time order, as the exporter feeds the history (stable: file order breaks ties).
-        return Scorers.ReadJsonl(context, path).OrderBy(r => r.Timestamp).ToList();
+        // Stable: file order breaks ties.
+        foreach (FeatureRecord record in Scorers.ReadJsonl(context, path).OrderBy(r => r.Timestamp))
+        {
+            yield return record;
+        }
     }
 
     private static void WriteText(TextWriter output, FeatureRecord record, OnnxModelInfo model, ScoringInput input, SignalQualityScore score, string historyNote)

@@ -23,7 +23,8 @@ internal static class TrainCommand
             "--min-samples the trainer writes no model: nothing is installed, and the command still succeeds (exit 0) and says so.",
             "--trainer python runs an external process: <command> <script> --data <data> --output <staging> --min-samples <N>, its output " +
             "streamed to stderr. --trainer dotnet (the Python-free trainer) is not available in this build.",
-            "--push uploads the installed set to the Supabase bucket afterwards (URL and key as for 'models push'; " + CommonOptions.SupabaseKeyNote + ")",
+            "--push uploads the installed set to the Supabase bucket afterwards, with the URL and key of 'models push'.",
+            CommonOptions.SupabaseKeyNote,
         ],
         Options =
         [
