@@ -73,6 +73,11 @@ public sealed class PostgresHostingTests : IClassFixture<PostgresFixture>
 
         var reader = host.Services.GetRequiredService<PostgresFeatureReader>();
         Assert.Equal(ids, await reader.ReadRecordsAsync(FeatureQuery.Complete).Select(r => r.Id).ToListAsync());
+
+        // The same reader is the host's IFeatureQuery (what train-when-ready counts complete trades with).
+        IFeatureQuery query = host.Services.GetRequiredService<IFeatureQuery>();
+        Assert.Same(reader, query);
+        Assert.Equal(ids.Count, await query.CountCompleteAsync());
         Assert.Equal(PostgresWriteMode.Copy, host.Services.GetServices<IFeatureSink>().OfType<PostgresFeatureSink>().Single().EffectiveWriteMode);
         await host.StopAsync();
 

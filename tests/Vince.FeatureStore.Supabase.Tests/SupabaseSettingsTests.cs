@@ -121,8 +121,10 @@ public sealed class SupabaseSettingsTests
             MaxBatchRows = 0,
             MaxBatchBytes = 10,
             MaxAttempts = 0,
+            ModelBucket = "Models/../x",
         }.Validate();
-        Assert.Equal(6, errors.Count);
+        Assert.Equal(7, errors.Count);
+        Assert.Contains("ModelBucket must be 3 to 63 lower-case letters, digits, '-', '_' or '.' (was 'Models/../x').", errors);
         Assert.Empty(new SupabaseOptions().Validate());
     }
 

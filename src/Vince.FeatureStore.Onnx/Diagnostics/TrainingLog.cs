@@ -57,6 +57,9 @@ internal static partial class TrainingLog
     [LoggerMessage(EventId = 3039, Level = LogLevel.Warning, Message = "Could not delete the staging directory {Directory}; it is hidden and nothing reads it")]
     public static partial void StagingNotDeleted(ILogger logger, string directory);
 
+    [LoggerMessage(EventId = 3045, Level = LogLevel.Information, Message = "Deleted {Count} abandoned staging director(y/ies) next to {ModelsDirectory} (left by a run that was killed)")]
+    public static partial void StaleStagingDeleted(ILogger logger, int count, string modelsDirectory);
+
     [LoggerMessage(EventId = 3040, Level = LogLevel.Information, Message = "Training when ready: checking every {Interval} for at least {MinSamples} complete trades (counted from {Source}); at most one training per {MinTimeBetween}; trainer {Trainer}; models {ModelsDirectory}")]
     public static partial void ServiceStarted(ILogger logger, TimeSpan interval, int minSamples, string source, TimeSpan minTimeBetween, string trainer, string modelsDirectory);
 

@@ -98,7 +98,15 @@ public sealed class ExternalProcessTrainer : IModelTrainer
         TrainingLog.TrainerStarted(_logger, Name, process.Id, _command, arguments, _timeout);
 
         // Nothing is ever typed into a training: a script asking for input gets end-of-file instead of hanging.
-        process.StandardInput.Close();
+        try
+        {
+            process.StandardInput.Close();
+        }
+        catch (IOException)
+        {
+            // The process already ended and closed its end of the pipe.
+        }
+
         using var stopReading = new CancellationTokenSource();
         Task stdout = PumpAsync(process.StandardOutput, "stdout", tail, stopReading.Token);
         Task stderr = PumpAsync(process.StandardError, "stderr", tail, stopReading.Token);

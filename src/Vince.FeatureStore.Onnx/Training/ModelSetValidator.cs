@@ -69,8 +69,8 @@ public static class ModelSetValidator
                 return new ValidatedModelSet(fullDirectory, metadata, []);
             }
 
-            problems.Add($"{metadataPath} lists no model (models_trained and onnx_hashes are empty) but the directory holds " +
-                $"{string.Join(", ", present.Select(p => p + ".onnx"))}: the files do not belong together.");
+            throw new InvalidModelSetException(fullDirectory, [$"{metadataPath} lists no model (models_trained and onnx_hashes are empty) but the directory holds " +
+                $"{string.Join(", ", present.Select(p => p + ".onnx"))}: the files do not belong together."]);
         }
 
         foreach (string name in listed.Where(n => !present.Contains(n)))

@@ -84,7 +84,8 @@ public sealed class ModelTrainingRunner : IDisposable
     /// <summary>Trains once and installs the result when it is a valid, non-empty set.</summary>
     /// <param name="cancellationToken">Stops the run (a trainer process is killed); nothing is installed then.</param>
     /// <returns>What happened; a failure is a result with <see cref="ModelTrainingRunOutcome.Failed"/> (see <see cref="ModelTrainingRunResult.ThrowIfFailed"/>).</returns>
-    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled before the set was installed.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled: before the installation nothing
+    /// changed; during the upload or reload that follow it, the new set stays installed.</exception>
     public async Task<ModelTrainingRunResult> RunOnceAsync(CancellationToken cancellationToken = default)
     {
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -109,6 +110,14 @@ public sealed class ModelTrainingRunner : IDisposable
     {
         long started = _timeProvider.GetTimestamp();
         TrainingLog.TrainingStarted(_logger, Trainer.Name, FeaturesDirectory, ModelsDirectory, MinSamples);
+
+        // Left by a process killed mid-run; a day is far beyond any training's timeout.
+        int stale = ModelSetInstaller.DeleteStaleStagingDirectories(ModelsDirectory, TimeSpan.FromDays(1));
+        if (stale > 0)
+        {
+            TrainingLog.StaleStagingDeleted(_logger, stale, ModelsDirectory);
+        }
+
         string staging = ModelSetInstaller.CreateStagingDirectory(ModelsDirectory, "train");
         bool installed = false;
         ModelTrainingStage stage = ModelTrainingStage.Training;

@@ -36,6 +36,9 @@ internal sealed class TrainingWhenReadyService : BackgroundService
     /// <summary>Trainings started by this service so far (for tests).</summary>
     internal int TrainingsStarted { get; private set; }
 
+    /// <summary>When each check started, on the service's clock (for tests).</summary>
+    internal List<DateTimeOffset> CheckTimes { get; } = [];
+
     public override Task StartAsync(CancellationToken cancellationToken)
     {
         // Created here, not in the loop, so a trainer that cannot be created stops the start with its error.
@@ -62,7 +65,13 @@ internal sealed class TrainingWhenReadyService : BackgroundService
                     await Task.Delay(wait, _timeProvider, stoppingToken).ConfigureAwait(false);
                 }
 
-                next = _timeProvider.GetUtcNow() + _options.CheckInterval;
+                DateTimeOffset started = _timeProvider.GetUtcNow();
+                next = started + _options.CheckInterval;
+                lock (CheckTimes)
+                {
+                    CheckTimes.Add(started);
+                }
+
                 await CheckAsync(stoppingToken).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)

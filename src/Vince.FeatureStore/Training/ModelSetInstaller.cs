@@ -162,6 +162,38 @@ public static class ModelSetInstaller
         return swap;
     }
 
+    /// <summary>
+    /// Deletes the staging directories next to <paramref name="modelsDirectory"/> (<c>.&lt;name&gt;.&lt;purpose&gt;-&lt;random&gt;</c>)
+    /// last written more than <paramref name="olderThan"/> ago: what a process killed in the middle of a training or
+    /// download left behind. Younger ones may belong to a run in progress and are kept.
+    /// </summary>
+    /// <param name="modelsDirectory">The models directory.</param>
+    /// <param name="olderThan">The age (by the file system's clock) from which a staging directory is abandoned.</param>
+    /// <returns>The number of directories deleted.</returns>
+    public static int DeleteStaleStagingDirectories(string modelsDirectory, TimeSpan olderThan)
+    {
+        (_, string parent, string name) = Split(modelsDirectory);
+        if (!Directory.Exists(parent))
+        {
+            return 0;
+        }
+
+        int deleted = 0;
+        DateTime cutoff = DateTime.UtcNow - olderThan;
+        foreach (string directory in Directory.EnumerateDirectories(parent, $".{name}.*-*"))
+        {
+            string suffix = Path.GetFileName(directory)[(name.Length + 2)..];
+            int dash = suffix.LastIndexOf('-');
+            bool ours = dash > 0 && suffix[..dash].All(char.IsAsciiLetterLower) && suffix[(dash + 1)..] is { Length: 32 } random && random.All(char.IsAsciiHexDigitLower);
+            if (ours && Directory.GetLastWriteTimeUtc(directory) < cutoff && DeleteDirectory(directory))
+            {
+                deleted++;
+            }
+        }
+
+        return deleted;
+    }
+
     /// <summary>Deletes a staging directory and everything in it; a directory that does not exist is fine.</summary>
     /// <param name="directory">The directory, or <see langword="null"/>.</param>
     /// <returns><see langword="false"/> when it could not be deleted (it is hidden and harmless then; nothing reads it).</returns>
