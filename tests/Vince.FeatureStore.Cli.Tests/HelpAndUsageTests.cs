@@ -16,7 +16,7 @@ public sealed class HelpAndUsageTests
         { "parity", ["--data DIR", "--models DIR", "--max-listed N", "--json"] },
         { "models pull", ["--models DIR", "--url URL", "--bucket NAME", "SUPABASE_SERVICE_ROLE_KEY"] },
         { "models push", ["--models DIR", "--url URL", "--bucket NAME", "SUPABASE_SERVICE_ROLE_KEY"] },
-        { "train", ["--data DIR", "--output DIR", "--min-samples N", "--trainer NAME", "python, dotnet", "--command CMD", "--script PATH", "--timeout SECONDS", "--push"] },
+        { "train", ["--data DIR", "--output DIR", "--min-samples N", "--trainer NAME", "python, dotnet", "ML.NET", "--command CMD", "--script PATH", "--timeout SECONDS", "--push"] },
     };
 
     [Fact]

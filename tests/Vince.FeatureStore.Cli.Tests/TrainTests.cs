@@ -135,8 +135,8 @@ public sealed class TrainTests : IDisposable
     [Fact]
     public async Task Unavailable_trainers_and_bad_trainer_settings_are_usage_errors()
     {
-        CliResult dotnet = (await Tool.RunAsync("train", "--trainer", "dotnet")).Expect(2);
-        Assert.Contains("--trainer dotnet is not available in this build", dotnet.Stderr);
+        CliResult dotnet = (await Tool.RunAsync("train", "--trainer", "dotnet", "--script", Succeeding)).Expect(2);
+        Assert.Contains("--script applies to --trainer python only", dotnet.Stderr);
 
         CliResult command = (await Tool.RunAsync("train", "--command", "no-such-python-xyz", "--script", Succeeding)).Expect(2);
         Assert.Contains("--command 'no-such-python-xyz' is not found on PATH", command.Stderr);
@@ -153,6 +153,28 @@ public sealed class TrainTests : IDisposable
 
         CliResult url = (await Tool.RunAsync("train", "--url", "https://abcdefghijklmnop.supabase.co")).Expect(2);
         Assert.Contains("--url applies with --push only", url.Stderr);
+    }
+
+    [Fact]
+    public async Task The_dotnet_trainer_trains_a_set_that_installs_scores_and_passes_parity_on_its_data()
+    {
+        await TradeData.WriteAsync(Data, 150);
+        CliResult result = (await Tool.RunAsync("train", "--trainer", "dotnet", "--data", Data, "--output", Models, "--min-samples", "60")).Expect(0);
+
+        Assert.Contains("trainer: dotnet", result.Stdout);
+        Assert.Contains("outcome: installed", result.Stdout);
+        Assert.Contains($"signal_quality.onnx: {TradeData.SignalQualityColumns.Length} inputs", result.Stdout);
+        Assert.Contains("train: 120 complete trade(s)", result.Stderr);
+        Assert.True(File.Exists(Path.Combine(Models, "last_train_at.txt")));
+
+        // The set it installed is served exactly the values it was trained on.
+        CliResult parity = (await Tool.RunAsync("parity", "--data", Data, "--models", Models)).Expect(0);
+        Assert.Contains("records:    150 read, 120 training rows compared", parity.Stdout);
+        Assert.Contains("result:     PASS", parity.Stdout);
+
+        string record = _dir.File("record.json");
+        File.WriteAllText(record, FeatureJson.Serialize(TradeData.Decision(150)));
+        (await Tool.RunAsync("score", "--models", Models, "--record", record, "--history", Data)).Expect(0);
     }
 
     public void Dispose() => _dir.Dispose();

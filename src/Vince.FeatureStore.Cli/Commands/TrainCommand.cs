@@ -11,6 +11,8 @@ internal static class TrainCommand
     public const string Python = "python";
     public const string Dotnet = "dotnet";
 
+    private static readonly string[] PythonOnlyOptions = ["command", "script", "timeout"];
+
     public static CommandSpec Spec { get; } = new()
     {
         Name = "train",
@@ -22,7 +24,8 @@ internal static class TrainCommand
             "training leaves the installed models as they were and prints the trainer's output. With fewer complete trades than " +
             "--min-samples the trainer writes no model: nothing is installed, and the command still succeeds (exit 0) and says so.",
             "--trainer python runs an external process: <command> <script> --data <data> --output <staging> --min-samples <N>, its output " +
-            "streamed to stderr. --trainer dotnet (the Python-free trainer) is not available in this build.",
+            "streamed to stderr. --trainer dotnet trains in this process with ML.NET's gradient-boosted trees and exports the same files " +
+            "(Vince.FeatureStore.Training): no Python needed; --command, --script and --timeout do not apply to it.",
             "--push uploads the installed set to the Supabase bucket afterwards, with the URL and key of 'models push'.",
             CommonOptions.SupabaseKeyNote,
         ],
@@ -32,7 +35,7 @@ internal static class TrainCommand
             OptionSpec.Value("output", "DIR", "The models directory to install the trained set into (created when missing).")
                 with { DefaultText = $"${Onnx.OnnxScoringOptions.ModelsDirectoryEnvironmentVariable}, else {Onnx.OnnxScoringOptions.DefaultModelsDirectory}" },
             OptionSpec.Value("min-samples", "N", "The fewest complete trades to train on.") with { DefaultText = "90" },
-            OptionSpec.Value("trainer", "NAME", "Which trainer runs.") with { Choices = [Python, Dotnet], DefaultText = Python },
+            OptionSpec.Value("trainer", "NAME", "Which trainer runs: the Python script (external process) or the built-in .NET trainer.") with { Choices = [Python, Dotnet], DefaultText = Python },
             OptionSpec.Value("command", "CMD", "The program the python trainer runs (on PATH, or a path).") with { DefaultText = ExternalProcessTrainerOptions.DefaultCommand },
             OptionSpec.Value("script", "PATH", "The training script passed to the command.") with { DefaultText = ExternalProcessTrainerOptions.DefaultScriptPath },
             OptionSpec.Value("timeout", "SECONDS", "How long the trainer may run before it is killed.") with { DefaultText = "1800" },
@@ -43,34 +46,21 @@ internal static class TrainCommand
         [
             "vince-features train --data .elizadb/vince-paper-bot/features --output .elizadb/vince-paper-bot/models",
             "vince-features train --min-samples 200 --command /opt/venv/bin/python --script scripts/train_models.py --push",
+            "vince-features train --trainer dotnet --data ./features --output ./models",
         ],
         Run = RunAsync,
     };
 
-    private static async Task<int> RunAsync(CliContext context, ParsedOptions options, CancellationToken cancellationToken)
+    /// <summary>The external trainer's settings from the command line; problems are usage errors naming the option.</summary>
+    private static ExternalProcessTrainerOptions ExternalOptions(ParsedOptions options, TimeSpan timeout)
     {
-        int minSamples = options.Int("min-samples", 1) ?? 90;
-        TimeSpan timeout = options.Seconds("timeout") ?? TimeSpan.FromMinutes(30);
-        if (options.Value("trainer") == Dotnet)
-        {
-            throw new UsageException("--trainer dotnet is not available in this build: the Python-free trainer (Vince.FeatureStore.Training) is not part of it. Use --trainer python.")
-            {
-                Command = Spec.Name,
-            };
-        }
-
-        if (!options.Flag("push") && options.Has("url"))
-        {
-            throw new UsageException("--url applies with --push only.") { Command = Spec.Name };
-        }
-
-        var trainerOptions = new ExternalProcessTrainerOptions
+        var external = new ExternalProcessTrainerOptions
         {
             Command = options.Value("command") ?? ExternalProcessTrainerOptions.DefaultCommand,
             ScriptPath = options.Value("script") ?? ExternalProcessTrainerOptions.DefaultScriptPath,
             Timeout = timeout,
         };
-        IReadOnlyList<string> problems = trainerOptions.Validate();
+        IReadOnlyList<string> problems = external.Validate();
         if (problems.Count > 0)
         {
             // Every problem names a setting the command line gives (--command, --script, --timeout).
@@ -78,6 +68,26 @@ internal static class TrainCommand
                 .Replace(nameof(ExternalProcessTrainerOptions.Command) + " ", "--command ", StringComparison.Ordinal)
                 .Replace(nameof(ExternalProcessTrainerOptions.ScriptPath) + " ", "--script ", StringComparison.Ordinal)) { Command = Spec.Name };
         }
+
+        return external;
+    }
+
+    private static async Task<int> RunAsync(CliContext context, ParsedOptions options, CancellationToken cancellationToken)
+    {
+        int minSamples = options.Int("min-samples", 1) ?? 90;
+        TimeSpan timeout = options.Seconds("timeout") ?? TimeSpan.FromMinutes(30);
+        bool dotnet = options.Value("trainer") == Dotnet;
+        if (dotnet && PythonOnlyOptions.FirstOrDefault(options.Has) is { } pythonOnly)
+        {
+            throw new UsageException($"--{pythonOnly} applies to --trainer python only.") { Command = Spec.Name };
+        }
+
+        if (!options.Flag("push") && options.Has("url"))
+        {
+            throw new UsageException("--url applies with --push only.") { Command = Spec.Name };
+        }
+
+        ExternalProcessTrainerOptions? external = dotnet ? null : ExternalOptions(options, timeout);
 
         using SupabaseConnection? connection = options.Flag("push") ? SupabaseConnection.Resolve(context, options) : null;
         string data = context.DataDirectory(options.Value("data"));
@@ -91,7 +101,9 @@ internal static class TrainCommand
         context.Info($"train: {complete} complete trade(s) in {data}; the trainer needs at least {minSamples}");
 
         using ILoggerFactory logs = context.ProgressLoggerFactory();
-        var trainer = new ExternalProcessTrainer(trainerOptions, logs.CreateLogger<ExternalProcessTrainer>());
+        IModelTrainer trainer = external is null
+            ? new DotnetModelTrainer(new DotnetTrainerOptions(), logs.CreateLogger<DotnetModelTrainer>())
+            : new ExternalProcessTrainer(external, logs.CreateLogger<ExternalProcessTrainer>());
         IModelBucket? bucket = connection is null ? null : ModelsCommand.CreateBucket(connection, Supabase.SupabaseModelStore.DefaultBucket, logs);
         using var runner = new ModelTrainingRunner(trainer, data, models, minSamples, bucket, null, logs.CreateLogger<ModelTrainingRunner>());
         ModelTrainingRunResult result = await runner.RunOnceAsync(cancellationToken).ConfigureAwait(false);
