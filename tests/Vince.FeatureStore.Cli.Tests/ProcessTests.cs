@@ -67,7 +67,8 @@ public sealed class ProcessTests : IDisposable
                 Assert.Equal(("vince-features", "Vince.FeatureStore.Cli.dll"), ((string?)command.Attribute("Name"), (string?)command.Attribute("EntryPoint")));
             }
 
-            Assert.DoesNotContain(names, n => n.Contains("/runtimes/android/", StringComparison.Ordinal) || n.Contains("/runtimes/ios/", StringComparison.Ordinal));
+            Assert.DoesNotContain(names, n => n.Contains("/runtimes/android/", StringComparison.Ordinal) || n.Contains("/runtimes/ios/", StringComparison.Ordinal)
+                || n.EndsWith(".dbg", StringComparison.Ordinal) || n.EndsWith(".dwarf", StringComparison.Ordinal));
             foreach (ZipArchiveEntry entry in zip.Entries.Where(e => e.FullName.StartsWith("tools/net10.0/any/", StringComparison.Ordinal) && e.Name.Length > 0))
             {
                 string target = Path.Combine(tool, entry.FullName["tools/net10.0/any/".Length..]);
