@@ -37,6 +37,39 @@ public sealed class PostgresMigrationTests(PostgresFixture fixture)
     }
 
     [PostgresFact]
+    public async Task The_bootstrap_script_creates_exactly_what_the_migration_creates_and_can_run_again()
+    {
+        const string Shape = """
+            SELECT string_agg(d, E'\n' ORDER BY d) FROM (
+              SELECT column_name || ' ' || data_type || ' ' || is_nullable AS d FROM information_schema.columns
+               WHERE table_schema = 'bot' AND table_name = 'trades'
+              UNION ALL SELECT indexdef FROM pg_indexes WHERE schemaname = 'bot' AND tablename = 'trades') shape
+            """;
+        string migrated = fixture.Cluster.ConnectionString(await fixture.Cluster.CreateDatabaseAsync("mig"));
+        await using (var sink = new PostgresFeatureSink(new PostgresSinkOptions { ConnectionString = migrated, Schema = "bot", Table = "trades" }))
+        {
+            await sink.InitializeAsync(CancellationToken.None);
+        }
+
+        string scripted = fixture.Cluster.ConnectionString(await fixture.Cluster.CreateDatabaseAsync("mig"));
+        string sql = PostgresBootstrap.GetSql("bot", "trades");
+        await Db.ExecuteAsync(scripted, sql);
+        await Db.ExecuteAsync(scripted, sql);
+
+        string expected = await Db.ScalarAsync<string>(migrated, Shape);
+        Assert.Contains("CREATE INDEX trades_complete_asset_idx ON bot.trades USING btree (((payload ->> 'asset'::text)), created_at) WHERE", expected);
+        Assert.Equal(expected, await Db.ScalarAsync<string>(scripted, Shape));
+    }
+
+    [Fact]
+    public void The_bootstrap_script_refuses_names_that_are_not_lower_case_identifiers()
+    {
+        Assert.Contains("CREATE SCHEMA IF NOT EXISTS \"plugin_vince\";", PostgresBootstrap.GetSql());
+        Assert.Throws<ArgumentException>(() => PostgresBootstrap.GetSql("Bot", "trades"));
+        Assert.Throws<ArgumentException>(() => PostgresBootstrap.GetSql("bot", "trades; drop table x"));
+    }
+
+    [PostgresFact]
     public async Task Concurrent_start_ups_create_the_table_once_without_errors()
     {
         // Without the advisory lock, CREATE SCHEMA/TABLE IF NOT EXISTS race (23505 on pg_namespace): a few rounds catch it.

@@ -106,4 +106,29 @@ public sealed class JsonlToSupabaseSyncTests(PostgresFixture fixture) : IClassFi
         await File.WriteAllTextAsync(Path.Combine(dir.Path, JsonlToSupabaseSync.DefaultStateFileName), "{ not json");
         Assert.Equal(10, (await new JsonlToSupabaseSync(h.Sink(), dir.Path).RunAsync()).Sent);
     }
+
+    /// <summary>Collects progress reports synchronously, in order.</summary>
+    private sealed class Recorder : IProgress<JsonlSyncProgress>
+    {
+        public List<JsonlSyncProgress> Reports { get; } = [];
+
+        public void Report(JsonlSyncProgress value) => Reports.Add(value);
+    }
+
+    [PostgresFact]
+    public async Task Progress_is_reported_after_reading_and_after_every_stored_batch()
+    {
+        await using var h = await SupabaseHarness.StartAsync(fixture);
+        using var dir = new TempDirectory();
+        await WriteLogAsync(dir.Path, Trades());
+        SupabaseFeatureSink sink = h.Sink(o => o.MaxBatchRows = 50);
+
+        var dry = new Recorder();
+        await new JsonlToSupabaseSync(sink, dir.Path).RunAsync(dryRun: true, dry);
+        Assert.Equal([new JsonlSyncProgress(120, 120, 0)], dry.Reports);
+
+        var run = new Recorder();
+        await new JsonlToSupabaseSync(sink, dir.Path).RunAsync(dryRun: false, run);
+        Assert.Equal([new(120, 120, 0), new(120, 120, 50), new(120, 120, 100), new JsonlSyncProgress(120, 120, 120)], run.Reports);
+    }
 }

@@ -120,6 +120,41 @@ public sealed class OnnxSignalQualityScorer : IDisposable, IAsyncDisposable
     }
 
     /// <summary>
+    /// Builds the input <see cref="Score"/> would feed the current model for <paramref name="record"/> (same columns,
+    /// order, flattening and scaling) without running it: for diagnostics and training/serving parity checks.
+    /// Allocates; not for the scoring hot path.
+    /// </summary>
+    /// <param name="record">The record.</param>
+    /// <param name="history">The earlier records of each asset, as for <see cref="Score"/>; without it lag columns are 0.</param>
+    /// <returns>The input, or <see langword="null"/> when no model is loaded.</returns>
+    /// <exception cref="ObjectDisposedException">The scorer is disposed.</exception>
+    public ScoringInput? BuildInput(FeatureRecord record, FeatureHistory? history = null)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        while (true)
+        {
+            ScoringModel? model = Volatile.Read(ref _current);
+            if (model is null)
+            {
+                return null;
+            }
+
+            if (model.TryAcquire())
+            {
+                try
+                {
+                    return model.BuildInput(record, history);
+                }
+                finally
+                {
+                    model.Release();
+                }
+            }
+        }
+    }
+
+    /// <summary>
     /// Reads the model files again now and swaps the new pair in (calls in flight finish on the old model). Without
     /// a model file the scorer switches to "no model". Files whose content did not change keep the current model.
     /// </summary>

@@ -104,15 +104,7 @@ internal sealed class ScoringModel
         {
             Span<float> input = lane.Input;
             _columns.Fill(record, history, input);
-            if (_mean is { } mean)
-            {
-                double[] inverseStd = _inverseStd!;
-                for (int i = 0; i < input.Length; i++)
-                {
-                    input[i] = (float)((input[i] - mean[i]) * inverseStd[i]);
-                }
-            }
-
+            Scale(input);
             _session.RunWithBinding(lane.RunOptions, lane.Binding);
             double probability = lane.Output[_column];
             double calibrated = _calibrate ? Logistic.Of((_calibrationScale * probability) + _calibrationIntercept) : probability;
@@ -121,6 +113,30 @@ internal sealed class ScoringModel
         finally
         {
             ReturnLane(lane);
+        }
+    }
+
+    /// <summary>The input <see cref="Score"/> feeds for the record, built by the same steps, without running the model.</summary>
+    public ScoringInput BuildInput(FeatureRecord record, FeatureHistory? history)
+    {
+        float[] values = new float[_columns.Count];
+        _columns.Fill(record, history, values);
+        float[] modelInput = (float[])values.Clone();
+        Scale(modelInput);
+        return new ScoringInput(Info, values, modelInput);
+    }
+
+    /// <summary>Standardises the filled input in place with the metadata's mean/std, when it has them.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private void Scale(Span<float> input)
+    {
+        if (_mean is { } mean)
+        {
+            double[] inverseStd = _inverseStd!;
+            for (int i = 0; i < input.Length; i++)
+            {
+                input[i] = (float)((input[i] - mean[i]) * inverseStd[i]);
+            }
         }
     }
 

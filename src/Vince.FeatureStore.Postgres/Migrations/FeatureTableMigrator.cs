@@ -60,11 +60,7 @@ internal static class FeatureTableMigrator
             ddl.Append("CREATE SCHEMA IF NOT EXISTS ").Append(PostgresTableName.Quote(table.Schema)).Append(";\n");
         }
 
-        ddl.Append("CREATE TABLE IF NOT EXISTS ").Append(table.Qualified)
-           .Append(" (id text PRIMARY KEY, created_at timestamptz NOT NULL, payload jsonb NOT NULL);\n");
-        ddl.Append("CREATE INDEX IF NOT EXISTS ").Append(table.CreatedAtIndex).Append(" ON ").Append(table.Qualified).Append(" (created_at);\n");
-        ddl.Append("CREATE INDEX IF NOT EXISTS ").Append(table.CompleteAssetIndex).Append(" ON ").Append(table.Qualified)
-           .Append(" ((payload ->> 'asset'), created_at) WHERE ").Append(CompletePredicate).Append(';');
+        ddl.Append(CreateTableSql(table));
         await using (NpgsqlCommand create = new(ddl.ToString(), connection, transaction))
         {
             create.CommandTimeout = commandTimeoutSeconds;
@@ -73,6 +69,18 @@ internal static class FeatureTableMigrator
 
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         return MigrationOutcome.Created;
+    }
+
+    /// <summary>The table and its indexes (<c>IF NOT EXISTS</c>), as the migration creates them; the schema must exist.</summary>
+    public static string CreateTableSql(PostgresTableName table)
+    {
+        var ddl = new StringBuilder();
+        ddl.Append("CREATE TABLE IF NOT EXISTS ").Append(table.Qualified)
+           .Append(" (id text PRIMARY KEY, created_at timestamptz NOT NULL, payload jsonb NOT NULL);\n");
+        ddl.Append("CREATE INDEX IF NOT EXISTS ").Append(table.CreatedAtIndex).Append(" ON ").Append(table.Qualified).Append(" (created_at);\n");
+        ddl.Append("CREATE INDEX IF NOT EXISTS ").Append(table.CompleteAssetIndex).Append(" ON ").Append(table.Qualified)
+           .Append(" ((payload ->> 'asset'), created_at) WHERE ").Append(CompletePredicate).Append(';');
+        return ddl.ToString();
     }
 
     /// <summary>A stable 64-bit key per table, so migrations of different tables do not wait for each other.</summary>

@@ -1,6 +1,6 @@
 namespace Vince.FeatureStore.Supabase;
 
-/// <summary>What <see cref="JsonlToSupabaseSync.RunAsync"/> found and sent (or, in a dry run, would send).</summary>
+/// <summary>What <see cref="JsonlToSupabaseSync.RunAsync(bool, CancellationToken)"/> found and sent (or, in a dry run, would send).</summary>
 /// <param name="DryRun">Whether nothing was sent.</param>
 /// <param name="Files">The JSONL files read, full paths, in read order.</param>
 /// <param name="Records">Records in the log (latest version per id).</param>
@@ -20,3 +20,9 @@ public sealed record JsonlSyncReport(
     int CompleteToSend,
     int Batches,
     int Sent);
+
+/// <summary>How far a <see cref="JsonlToSupabaseSync"/> run is.</summary>
+/// <param name="Records">Records in the log (latest version per id).</param>
+/// <param name="ToSend">Records new or changed since the last run.</param>
+/// <param name="Sent">Of those, stored so far by this run.</param>
+public readonly record struct JsonlSyncProgress(int Records, int ToSend, int Sent);

@@ -52,7 +52,16 @@ public sealed class JsonlToSupabaseSync
     /// <param name="cancellationToken">Stops the run; what was stored so far stays recorded in the state.</param>
     /// <returns>The report.</returns>
     /// <exception cref="SupabaseRequestException">A batch failed; the batches before it are recorded, so the next run resumes.</exception>
-    public async Task<JsonlSyncReport> RunAsync(bool dryRun = false, CancellationToken cancellationToken = default)
+    public Task<JsonlSyncReport> RunAsync(bool dryRun = false, CancellationToken cancellationToken = default)
+        => RunAsync(dryRun, null, cancellationToken);
+
+    /// <summary>Sends every record that is new or changed since the last run, reporting progress after each request batch.</summary>
+    /// <param name="dryRun">Report what would be sent without sending or changing the state.</param>
+    /// <param name="progress">Told after reading the log and after each batch is stored, on the syncing thread (keep it quick).</param>
+    /// <param name="cancellationToken">Stops the run; what was stored so far stays recorded in the state.</param>
+    /// <returns>The report.</returns>
+    /// <exception cref="SupabaseRequestException">A batch failed; the batches before it are recorded, so the next run resumes.</exception>
+    public async Task<JsonlSyncReport> RunAsync(bool dryRun, IProgress<JsonlSyncProgress>? progress, CancellationToken cancellationToken = default)
     {
         IReadOnlyList<string> files = _reader.GetFiles();
         string target = $"{_sink.Settings.Url}|{_sink.TableName}";
@@ -83,6 +92,7 @@ public sealed class JsonlToSupabaseSync
 
         int completeToSend = pending.Count(r => r.IsComplete);
         int sentNow = 0;
+        progress?.Report(new JsonlSyncProgress(total, pending.Count, 0));
         if (!dryRun)
         {
             for (int start = 0; start < pending.Count; start += batchRows)
@@ -96,6 +106,7 @@ public sealed class JsonlToSupabaseSync
 
                 SaveState(target, sent);
                 sentNow += batch.Count;
+                progress?.Report(new JsonlSyncProgress(total, pending.Count, sentNow));
             }
         }
 

@@ -10,6 +10,12 @@ namespace Vince.FeatureStore.Export;
 /// <param name="Manifest">The manifest's content.</param>
 public sealed record TrainingExportResult(string CsvPath, string ManifestPath, FeatureManifest Manifest);
 
+/// <summary>How far a <see cref="TrainingExporter"/> run is, in its writing pass.</summary>
+/// <param name="RecordsRead">Records read so far (every record is read; only labelled ones become rows).</param>
+/// <param name="TotalRecords">Records the pass reads in all.</param>
+/// <param name="RowsWritten">CSV rows written so far.</param>
+public readonly record struct TrainingExportProgress(int RecordsRead, int TotalRecords, int RowsWritten);
+
 /// <summary>
 /// Streams records (all versions resolved, in decision-time order) into a training CSV for one model, or with
 /// every flattened column, plus <c>feature_manifest.json</c>. Reads the source twice: once to decide the
@@ -22,6 +28,9 @@ public sealed record TrainingExportResult(string CsvPath, string ManifestPath, F
 /// </remarks>
 public static class TrainingExporter
 {
+    /// <summary>How many records apart progress is reported.</summary>
+    public const int ProgressInterval = 1000;
+
     /// <summary>Exports from a feature data directory.</summary>
     /// <param name="reader">The log reader.</param>
     /// <param name="model">The model, or <see langword="null"/> for every flattened column of the complete records.</param>
@@ -29,18 +38,28 @@ public static class TrainingExporter
     /// <param name="cancellationToken">Stops the export; no partial file is left.</param>
     /// <returns>What was written.</returns>
     public static Task<TrainingExportResult> ExportAsync(FeatureLogReader reader, TrainingModel? model, string csvPath, CancellationToken cancellationToken = default)
+        => ExportAsync(reader, model, csvPath, null, cancellationToken);
+
+    /// <summary>Exports from a feature data directory, reporting progress.</summary>
+    /// <param name="reader">The log reader.</param>
+    /// <param name="model">The model, or <see langword="null"/> for every flattened column of the complete records.</param>
+    /// <param name="csvPath">The CSV to write (replaced atomically).</param>
+    /// <param name="progress">Told every <see cref="ProgressInterval"/> records and once at the end, on the exporting thread (keep it quick).</param>
+    /// <param name="cancellationToken">Stops the export; no partial file is left.</param>
+    /// <returns>What was written.</returns>
+    public static Task<TrainingExportResult> ExportAsync(FeatureLogReader reader, TrainingModel? model, string csvPath, IProgress<TrainingExportProgress>? progress, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(reader);
-        return ExportFromLogAsync(reader, model, csvPath, cancellationToken);
+        return ExportFromLogAsync(reader, model, csvPath, progress, cancellationToken);
     }
 
-    private static async Task<TrainingExportResult> ExportFromLogAsync(FeatureLogReader reader, TrainingModel? model, string csvPath, CancellationToken cancellationToken)
+    private static async Task<TrainingExportResult> ExportFromLogAsync(FeatureLogReader reader, TrainingModel? model, string csvPath, IProgress<TrainingExportProgress>? progress, CancellationToken cancellationToken)
     {
         // The version scan also decides the columns, so each record is deserialized once, for its row.
         var presence = new ColumnPresence();
         FeatureLogReader.LogIndex index = await reader.BuildIndexAsync(FeatureQuery.All, cancellationToken, presence).ConfigureAwait(false);
         FeatureDataProfile profile = FeatureDataProfile.FromScan(presence, index.Entries.ConvertAll(e => (e.Asset, e.Rows)));
-        return await WriteAsync(profile, ct => reader.ReadIndexedAsync(index, ct), model, csvPath, cancellationToken).ConfigureAwait(false);
+        return await WriteAsync(profile, ct => reader.ReadIndexedAsync(index, ct), model, csvPath, progress, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Exports from any record source that can be enumerated twice in decision-time order.</summary>
@@ -71,7 +90,7 @@ public static class TrainingExporter
             profile.Observe(record);
         }
 
-        return await WriteAsync(profile, source, model, csvPath, cancellationToken).ConfigureAwait(false);
+        return await WriteAsync(profile, source, model, csvPath, null, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>The second pass: rows of the columns <paramref name="profile"/> decides, then the manifest.</summary>
@@ -80,6 +99,7 @@ public static class TrainingExporter
         Func<CancellationToken, IAsyncEnumerable<FeatureRecord>> source,
         TrainingModel? model,
         string csvPath,
+        IProgress<TrainingExportProgress>? progress,
         CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(csvPath);
@@ -92,6 +112,7 @@ public static class TrainingExporter
         string? label = model is { } lm ? TrainingModels.LabelColumn(lm) : null;
         var stats = new RunningStats[columns.Count];
         int rows = 0;
+        int read = 0;
 
         string temp = csvPath + ".tmp";
         try
@@ -142,8 +163,14 @@ public static class TrainingExporter
                     }
 
                     history.Add(record);
+                    if (++read % ProgressInterval == 0)
+                    {
+                        progress?.Report(new TrainingExportProgress(read, profile.RecordCount, rows));
+                    }
                 }
             }
+
+            progress?.Report(new TrainingExportProgress(read, profile.RecordCount, rows));
 
             File.Move(temp, csvPath, overwrite: true);
         }

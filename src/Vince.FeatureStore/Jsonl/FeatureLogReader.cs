@@ -186,6 +186,46 @@ public sealed class FeatureLogReader : IFeatureQuery
     public Task<int> CountCompleteAsync(CancellationToken cancellationToken = default)
         => CountAsync(FeatureQuery.Complete, cancellationToken);
 
+    /// <summary>
+    /// What the directory holds, from one pass over the record headers (no record is deserialized): files with their
+    /// size and lines, versions, records (latest version per id), complete trades, the decision-time range, and
+    /// the same per asset.
+    /// </summary>
+    /// <param name="cancellationToken">Stops the scan.</param>
+    /// <returns>The summary; empty (no files) when the directory does not exist.</returns>
+    public async Task<FeatureLogSummary> GetSummaryAsync(CancellationToken cancellationToken = default)
+    {
+        LogIndex index = await BuildIndexAsync(FeatureQuery.All, cancellationToken).ConfigureAwait(false);
+        var files = new List<FeatureLogFileSummary>(index.Files.Count);
+        for (int i = 0; i < index.Files.Count; i++)
+        {
+            long bytes = File.Exists(index.Files[i]) ? new FileInfo(index.Files[i]).Length : 0;
+            files.Add(new FeatureLogFileSummary(index.Files[i], bytes, index.FileVersions[i], index.FileSkippedLines[i]));
+        }
+
+        var assets = new SortedDictionary<string, (int Records, int Complete, long First, long Last)>(StringComparer.Ordinal);
+        int complete = 0;
+        foreach (IndexEntry entry in index.Entries)
+        {
+            complete += entry.IsComplete ? 1 : 0;
+            (int records, int assetComplete, long first, long last) = assets.TryGetValue(entry.Asset, out var seen) ? seen : (0, 0, long.MaxValue, long.MinValue);
+            assets[entry.Asset] = (records + 1, assetComplete + (entry.IsComplete ? 1 : 0), Math.Min(first, entry.Timestamp), Math.Max(last, entry.Timestamp));
+        }
+
+        return new FeatureLogSummary
+        {
+            DataDirectory = DataDirectory,
+            Files = files,
+            Versions = files.Sum(f => (long)f.Versions),
+            SkippedLines = files.Sum(f => (long)f.SkippedLines),
+            Records = index.Entries.Count,
+            CompleteRecords = complete,
+            FirstTimestamp = index.Entries.Count == 0 ? null : index.Entries[0].Timestamp,
+            LastTimestamp = index.Entries.Count == 0 ? null : index.Entries[^1].Timestamp,
+            Assets = assets.Select(a => new FeatureLogAssetSummary(a.Key, a.Value.Records, a.Value.Complete, a.Value.First, a.Value.Last)).ToList(),
+        };
+    }
+
     /// <summary>One pass over the files: where the latest version of each matching id is, in decision-time order.</summary>
     internal async Task<LogIndex> BuildIndexAsync(FeatureQuery query, CancellationToken cancellationToken, Flattening.ColumnPresence? presence = null)
     {
@@ -197,7 +237,7 @@ public sealed class FeatureLogReader : IFeatureQuery
         await Parallel.ForAsync(0, files.Count, options, async (fileIndex, ct) =>
         {
             var scan = new FileScan(presence is null ? null : new Flattening.ColumnPresence());
-            await foreach (JsonlLine line in ReadLinesAsync(files[fileIndex], ct).ConfigureAwait(false))
+            await foreach (JsonlLine line in ReadLinesAsync(files[fileIndex], ct, scan).ConfigureAwait(false))
             {
                 if (RecordLine.TryReadHeader(line.Content.Span, out RecordHeader header, out string? error, scan.Presence))
                 {
@@ -205,6 +245,7 @@ public sealed class FeatureLogReader : IFeatureQuery
                 }
                 else
                 {
+                    scan.SkippedLines++;
                     Skip(files[fileIndex], line.Number, error!);
                 }
             }
@@ -215,9 +256,13 @@ public sealed class FeatureLogReader : IFeatureQuery
         var byId = new Dictionary<string, int>(StringComparer.Ordinal);
         var entries = new List<IndexEntry>();
         var assets = new Dictionary<string, string>(StringComparer.Ordinal);
+        int[] fileVersions = new int[files.Count];
+        int[] fileSkipped = new int[files.Count];
         for (int fileIndex = 0; fileIndex < files.Count; fileIndex++)
         {
             FileScan scan = scans[fileIndex];
+            fileVersions[fileIndex] = scan.Lines.Count;
+            fileSkipped[fileIndex] = scan.SkippedLines;
             if (presence is not null)
             {
                 presence.Merge(scan.Presence!);
@@ -252,14 +297,14 @@ public sealed class FeatureLogReader : IFeatureQuery
             int byTime = a.Timestamp.CompareTo(b.Timestamp);
             return byTime != 0 ? byTime : a.FirstSeen.CompareTo(b.FirstSeen);
         });
-        return new LogIndex(files, entries);
+        return new LogIndex(files, entries, fileVersions, fileSkipped);
     }
 
     /// <summary>
     /// The non-blank lines of one file; oversized lines are skipped with a warning here. A line's content is
     /// valid until the enumeration moves on.
     /// </summary>
-    private async IAsyncEnumerable<JsonlLine> ReadLinesAsync(string path, [EnumeratorCancellation] CancellationToken cancellationToken)
+    private async IAsyncEnumerable<JsonlLine> ReadLinesAsync(string path, [EnumeratorCancellation] CancellationToken cancellationToken, FileScan? scan = null)
     {
         using var reader = new JsonlLineReader(path, 0, _options.MaxLineBytes);
         int number = 0;
@@ -274,6 +319,11 @@ public sealed class FeatureLogReader : IFeatureQuery
             number++;
             if (kind == JsonlLineKind.Oversized)
             {
+                if (scan is not null)
+                {
+                    scan.SkippedLines++;
+                }
+
                 Skip(path, number, $"line longer than {_options.MaxLineBytes} bytes");
             }
             else if (!content.Span.Trim(" \t"u8).IsEmpty)
@@ -297,9 +347,12 @@ public sealed class FeatureLogReader : IFeatureQuery
         public Flattening.ColumnPresence? Presence { get; } = presence;
 
         public List<(RecordHeader Header, long Start, int Length, int Number)> Lines { get; } = [];
+
+        public int SkippedLines { get; set; }
     }
 
-    internal sealed record LogIndex(List<string> Files, List<IndexEntry> Entries);
+    /// <summary>The latest version of each id in order, and per file (same order as <paramref name="Files"/>) the valid and skipped lines.</summary>
+    internal sealed record LogIndex(List<string> Files, List<IndexEntry> Entries, int[] FileVersions, int[] FileSkippedLines);
 
     /// <summary>Where the latest version of one id is; <paramref name="Rows"/> holds its training-row bits when presence was scanned.</summary>
     internal readonly record struct IndexEntry(long Timestamp, string Asset, bool IsComplete, int File, long Offset, int Length, int LineNumber, int FirstSeen, byte Rows);

@@ -46,6 +46,47 @@ public sealed class FeatureLogReaderTests : IDisposable
     }
 
     [Fact]
+    public async Task The_summary_counts_versions_records_complete_trades_assets_and_files_from_the_headers()
+    {
+        string huge = Line(Decision("huge", BaseTime + 7) with { DecisionDrivers = [new string('x', 5000)] });
+        WriteFile("features_2026-01-22_1769100000000.jsonl",
+            Line(Decision("b1", BaseTime + 20)),
+            Line(Decision("e1", BaseTime + 10, "ETH")),
+            "{not json}",
+            huge);
+        WriteFile("features_2026-01-22_1769100005000.jsonl",
+            Line(Complete("b1", BaseTime + 20)),
+            Line(Decision("b2", BaseTime + 30)),
+            Line(Complete("e2", BaseTime + 5, "ETH")),
+            Line(Decision("b1", BaseTime + 20))); // a later, incomplete version wins: b1 counts as open again
+        var reader = new FeatureLogReader(_dir.Path, new FeatureLogReaderOptions { MaxLineBytes = 2048 });
+
+        FeatureLogSummary summary = await reader.GetSummaryAsync();
+
+        Assert.Equal(_dir.Path, summary.DataDirectory);
+        Assert.Equal((6L, 2L, 4, 1), (summary.Versions, summary.SkippedLines, summary.Records, summary.CompleteRecords));
+        Assert.Equal((BaseTime + 5, BaseTime + 30), (summary.FirstTimestamp, summary.LastTimestamp));
+        Assert.Equal(
+            [new FeatureLogAssetSummary("BTC", 2, 0, BaseTime + 20, BaseTime + 30), new FeatureLogAssetSummary("ETH", 2, 1, BaseTime + 5, BaseTime + 10)],
+            summary.Assets);
+        Assert.Equal(
+            [
+                new FeatureLogFileSummary(_dir.File("features_2026-01-22_1769100000000.jsonl"), new FileInfo(_dir.File("features_2026-01-22_1769100000000.jsonl")).Length, 2, 2),
+                new FeatureLogFileSummary(_dir.File("features_2026-01-22_1769100005000.jsonl"), new FileInfo(_dir.File("features_2026-01-22_1769100005000.jsonl")).Length, 4, 0),
+            ],
+            summary.Files);
+    }
+
+    [Fact]
+    public async Task The_summary_of_a_missing_directory_is_empty()
+    {
+        FeatureLogSummary summary = await new FeatureLogReader(_dir.File("missing")).GetSummaryAsync();
+        Assert.Empty(summary.Files);
+        Assert.Empty(summary.Assets);
+        Assert.Equal((0L, 0, null, null), (summary.Versions, summary.Records, summary.FirstTimestamp, summary.LastTimestamp));
+    }
+
+    [Fact]
     public async Task Files_are_read_in_creation_order_not_name_order()
     {
         // The ms part orders the files; a later version in the later file must win.

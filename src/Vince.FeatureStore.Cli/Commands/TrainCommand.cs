@@ -1,0 +1,156 @@
+using System.Globalization;
+using Microsoft.Extensions.Logging;
+using Vince.FeatureStore.Cli.CommandLine;
+using Vince.FeatureStore.Training;
+
+namespace Vince.FeatureStore.Cli.Commands;
+
+/// <summary><c>train</c>: one training with <see cref="ModelTrainingRunner"/> (trainer, validation, atomic install, optional upload).</summary>
+internal static class TrainCommand
+{
+    public const string Python = "python";
+    public const string Dotnet = "dotnet";
+
+    private static readonly string[] PythonOnlyOptions = ["command", "script", "timeout"];
+
+    public static CommandSpec Spec { get; } = new()
+    {
+        Name = "train",
+        Summary = "Train the model set once from the feature log, validate it and install it atomically into the models directory.",
+        Details =
+        [
+            "The trainer writes into a fresh staging directory next to the models directory; the set is installed only when it validates " +
+            "(training_metadata.json parses, every listed model loads in ONNX Runtime and its input width matches the metadata). A failed " +
+            "training leaves the installed models as they were and prints the trainer's output. With fewer complete trades than " +
+            "--min-samples the trainer writes no model: nothing is installed, and the command still succeeds (exit 0) and says so.",
+            "--trainer python runs an external process: <command> <script> --data <data> --output <staging> --min-samples <N>, its output " +
+            "streamed to stderr. --trainer dotnet trains in this process with ML.NET's gradient-boosted trees and exports the same files " +
+            "(Vince.FeatureStore.Training): no Python needed; --command, --script and --timeout do not apply to it.",
+            "--push uploads the installed set to the Supabase bucket afterwards, with the URL and key of 'models push'.",
+            CommonOptions.SupabaseKeyNote,
+        ],
+        Options =
+        [
+            CommonOptions.Data,
+            OptionSpec.Value("output", "DIR", "The models directory to install the trained set into (created when missing).")
+                with { DefaultText = $"${Onnx.OnnxScoringOptions.ModelsDirectoryEnvironmentVariable}, else {Onnx.OnnxScoringOptions.DefaultModelsDirectory}" },
+            OptionSpec.Value("min-samples", "N", "The fewest complete trades to train on.") with { DefaultText = "90" },
+            OptionSpec.Value("trainer", "NAME", "Which trainer runs: the Python script (external process) or the built-in .NET trainer.") with { Choices = [Python, Dotnet], DefaultText = Python },
+            OptionSpec.Value("command", "CMD", "The program the python trainer runs (on PATH, or a path).") with { DefaultText = ExternalProcessTrainerOptions.DefaultCommand },
+            OptionSpec.Value("script", "PATH", "The training script passed to the command.") with { DefaultText = ExternalProcessTrainerOptions.DefaultScriptPath },
+            OptionSpec.Value("timeout", "SECONDS", "How long the trainer may run before it is killed.") with { DefaultText = "1800" },
+            OptionSpec.Flag("push", "Upload the installed set to the Supabase bucket."),
+            CommonOptions.Url,
+        ],
+        Examples =
+        [
+            "vince-features train --data .elizadb/vince-paper-bot/features --output .elizadb/vince-paper-bot/models",
+            "vince-features train --min-samples 200 --command /opt/venv/bin/python --script scripts/train_models.py --push",
+            "vince-features train --trainer dotnet --data ./features --output ./models",
+        ],
+        Run = RunAsync,
+    };
+
+    /// <summary>The external trainer's settings from the command line; problems are usage errors naming the option.</summary>
+    private static ExternalProcessTrainerOptions ExternalOptions(ParsedOptions options, TimeSpan timeout)
+    {
+        var external = new ExternalProcessTrainerOptions
+        {
+            Command = options.Value("command") ?? ExternalProcessTrainerOptions.DefaultCommand,
+            ScriptPath = options.Value("script") ?? ExternalProcessTrainerOptions.DefaultScriptPath,
+            Timeout = timeout,
+        };
+        IReadOnlyList<string> problems = external.Validate();
+        if (problems.Count > 0)
+        {
+            // Every problem names a setting the command line gives (--command, --script, --timeout).
+            throw new UsageException("the trainer cannot run: " + string.Join(" ", problems)
+                .Replace(nameof(ExternalProcessTrainerOptions.Command) + " ", "--command ", StringComparison.Ordinal)
+                .Replace(nameof(ExternalProcessTrainerOptions.ScriptPath) + " ", "--script ", StringComparison.Ordinal)) { Command = Spec.Name };
+        }
+
+        return external;
+    }
+
+    private static async Task<int> RunAsync(CliContext context, ParsedOptions options, CancellationToken cancellationToken)
+    {
+        int minSamples = options.Int("min-samples", 1) ?? 90;
+        TimeSpan timeout = options.Seconds("timeout") ?? TimeSpan.FromMinutes(30);
+        bool dotnet = options.Value("trainer") == Dotnet;
+        if (dotnet && PythonOnlyOptions.FirstOrDefault(options.Has) is { } pythonOnly)
+        {
+            throw new UsageException($"--{pythonOnly} applies to --trainer python only.") { Command = Spec.Name };
+        }
+
+        if (!options.Flag("push") && options.Has("url"))
+        {
+            throw new UsageException("--url applies with --push only.") { Command = Spec.Name };
+        }
+
+        ExternalProcessTrainerOptions? external = dotnet ? null : ExternalOptions(options, timeout);
+
+        using SupabaseConnection? connection = options.Flag("push") ? SupabaseConnection.Resolve(context, options) : null;
+        string data = context.DataDirectory(options.Value("data"));
+        string models = context.ModelsDirectory(options.Value("output"));
+        if (!Directory.Exists(data))
+        {
+            throw new CommandFailedException($"the data directory {data} does not exist (pass --data DIR or set {FeatureStoreOptions.DataDirectoryEnvironmentVariable}).");
+        }
+
+        int complete = await new FeatureLogReader(data, null, context.LoggerFactory.CreateLogger<FeatureLogReader>()).CountCompleteAsync(cancellationToken).ConfigureAwait(false);
+        context.Info($"train: {complete} complete trade(s) in {data}; the trainer needs at least {minSamples}");
+
+        using ILoggerFactory logs = context.ProgressLoggerFactory();
+        IModelTrainer trainer = external is null
+            ? new DotnetModelTrainer(new DotnetTrainerOptions(), logs.CreateLogger<DotnetModelTrainer>())
+            : new ExternalProcessTrainer(external, logs.CreateLogger<ExternalProcessTrainer>());
+        IModelBucket? bucket = connection is null ? null : ModelsCommand.CreateBucket(connection, Supabase.SupabaseModelStore.DefaultBucket, logs);
+        using var runner = new ModelTrainingRunner(trainer, data, models, minSamples, bucket, null, logs.CreateLogger<ModelTrainingRunner>());
+        ModelTrainingRunResult result = await runner.RunOnceAsync(cancellationToken).ConfigureAwait(false);
+
+        TextWriter output = context.Out;
+        output.WriteLine($"trainer: {result.Trainer}");
+        output.WriteLine($"models directory: {result.ModelsDirectory}");
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"duration: {result.Duration.TotalSeconds:0.0} s"));
+        switch (result.Outcome)
+        {
+            case ModelTrainingRunOutcome.Installed:
+                output.WriteLine("outcome: installed");
+                foreach (ValidatedModel model in result.ModelSet!.Models)
+                {
+                    output.WriteLine($"  {model.FileName}: {(model.InputWidth is { } width ? $"{width} inputs" : "input width not fixed")}, sha256 {model.Sha256[..12]}");
+                }
+
+                if (result.TrainedAt is { } trainedAt)
+                {
+                    output.WriteLine($"trained at: {trainedAt.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture)}");
+                }
+
+                if (bucket is not null)
+                {
+                    if (result.UploadError is { } uploadError)
+                    {
+                        throw new CommandFailedException($"the set is installed in {result.ModelsDirectory}, but the upload to {bucket.Name} failed: {uploadError.Message}", uploadError);
+                    }
+
+                    output.WriteLine($"uploaded to {bucket.Name}: {string.Join(", ", result.UploadedFiles)}");
+                }
+
+                return VinceFeaturesCli.Success;
+            case ModelTrainingRunOutcome.NotEnoughData:
+                output.WriteLine($"outcome: not enough data: the trainer wrote no model ({complete} complete trade(s), {minSamples} needed); nothing was installed");
+                return VinceFeaturesCli.Success;
+            default:
+                output.WriteLine("outcome: failed");
+                if (context.Quiet && result.TrainerOutput.Length > 0)
+                {
+                    // The progress logger was silent: the trainer's output still belongs with the failure.
+                    context.WriteError("trainer output (last lines):" + Environment.NewLine + result.TrainerOutput);
+                }
+
+                throw new CommandFailedException(
+                    $"training failed at {result.FailedStage?.ToString().ToLowerInvariant() ?? "an unknown stage"}: {result.Error?.Message} The models in {result.ModelsDirectory} are unchanged.",
+                    result.Error ?? new InvalidOperationException("The training failed."));
+        }
+    }
+}
