@@ -77,5 +77,11 @@ public sealed class PostgresSinkOptions
         return errors;
     }
 
+    /// <summary>Describes the options with the connection as <c>user@host:port/database</c>: never the password.</summary>
+    /// <returns>A description safe to log.</returns>
+    public override string ToString()
+        => $"PostgresSinkOptions {{ Name = {Name}, Connection = {(ConnectionString is null ? "(from the container or POSTGRES_URL)" : PostgresConnectionString.Describe(ConnectionString))}, " +
+           $"Table = {Schema}.{Table}, WriteMode = {WriteMode}, MigrateOnStart = {MigrateOnStart}, CommandTimeout = {CommandTimeout} }}";
+
     internal PostgresSinkOptions Clone() => (PostgresSinkOptions)MemberwiseClone();
 }

@@ -247,7 +247,7 @@ public sealed class OnnxSignalQualityScorer : IDisposable, IAsyncDisposable
     {
         try
         {
-            Directory.CreateDirectory(ModelsDirectory);
+            PrivateDirectory.Create(ModelsDirectory);
             _debounce = _timeProvider.CreateTimer(_ => _ = ReloadFromWatcherAsync(), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
             var watcher = new FileSystemWatcher(ModelsDirectory)
             {

@@ -139,11 +139,12 @@ public sealed class SupabaseModelStore : IModelBucket
         }
 
         string parent = Path.GetDirectoryName(target) ?? ".";
-        Directory.CreateDirectory(parent);
+        PrivateDirectory.Create(parent);
         string staging = Path.Combine(parent, $".{Path.GetFileName(target)}.download-{Guid.NewGuid():N}");
         string? retired = null;
         bool installed = false;
-        Directory.CreateDirectory(staging);
+        // Owner-only: the staging directory becomes the models directory.
+        PrivateDirectory.Create(staging);
         try
         {
             await File.WriteAllBytesAsync(Path.Combine(staging, MetadataFileName), metadata, cancellationToken).ConfigureAwait(false);
