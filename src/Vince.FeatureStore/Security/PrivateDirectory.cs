@@ -30,13 +30,25 @@ public static class PrivateDirectory
             throw new ArgumentException("A directory path must not contain a NUL character.", nameof(path));
         }
 
-        if (Directory.Exists(path))
+        if (Directory.Exists(path) || OperatingSystem.IsWindows())
         {
-            return new DirectoryInfo(path);
+            return Directory.CreateDirectory(path);
         }
 
-        return OperatingSystem.IsWindows()
-            ? Directory.CreateDirectory(path)
-            : Directory.CreateDirectory(path, OwnerOnlyMode);
+        // Directory.CreateDirectory(path, mode) applies the mode to the last directory only: create each missing
+        // one, outermost first, with the mode.
+        var missing = new Stack<string>();
+        for (string? current = Path.GetFullPath(path); current is not null && !Directory.Exists(current); current = Path.GetDirectoryName(current))
+        {
+            missing.Push(current);
+        }
+
+        DirectoryInfo created = null!;
+        while (missing.TryPop(out string? directory))
+        {
+            created = Directory.CreateDirectory(directory, OwnerOnlyMode);
+        }
+
+        return created;
     }
 }
