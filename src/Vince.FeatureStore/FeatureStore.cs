@@ -22,7 +22,6 @@ namespace Vince.FeatureStore;
 public sealed class FeatureStore : IAsyncDisposable
 {
     private const string UnmatchedUpdatesFile = "unmatched_updates.jsonl";
-    private const long MaxTimestamp = 253_402_300_799_999; // 9999-12-31T23:59:59.999Z
 
     private readonly FeatureStoreOptions _options;
     private readonly ILogger _logger;
@@ -145,7 +144,7 @@ public sealed class FeatureStore : IAsyncDisposable
     /// </summary>
     /// <param name="record">The record version.</param>
     /// <returns>The record's id.</returns>
-    /// <exception cref="ArgumentException">The record has no asset, or a negative timestamp.</exception>
+    /// <exception cref="ArgumentException">The record has no asset, a timestamp before 1970 or after year 9999, or an asset or id longer than 256 characters.</exception>
     /// <exception cref="FeatureStoreFullException">The queue stayed full for <see cref="FeatureStoreOptions.QueueFullTimeout"/> (mode <see cref="QueueFullMode.Wait"/>).</exception>
     /// <exception cref="ObjectDisposedException">The store is disposed.</exception>
     public string Record(FeatureRecord record)
@@ -156,10 +155,16 @@ public sealed class FeatureStore : IAsyncDisposable
             throw new ArgumentException("A feature record needs an asset (e.g. \"BTC\").", nameof(record));
         }
 
-        if (record.Timestamp is < 0 or > MaxTimestamp)
+        if (record.Timestamp is < 0 or > RecordLimits.MaxTimestamp)
         {
             // Beyond year 9999 no database timestamp (nor DateTimeOffset) holds it: a sink would fail forever.
             throw new ArgumentException($"The record timestamp must be Unix epoch milliseconds up to year 9999, not {record.Timestamp}.", nameof(record));
+        }
+
+        if (record.Asset.Length > RecordLimits.MaxAssetLength || record.Id.Length > RecordLimits.MaxIdLength)
+        {
+            // The sinks index both: PostgreSQL cannot index longer text, so such a record would fail its sinks forever.
+            throw new ArgumentException($"A record's asset and id may have at most {RecordLimits.MaxAssetLength} characters (asset: {record.Asset.Length}, id: {record.Id.Length}).", nameof(record));
         }
 
         if (record.Timestamp == 0 || string.IsNullOrEmpty(record.Id))
