@@ -281,21 +281,28 @@ internal sealed class SinkShipper
         }
 
         long pending = 0;
+        foreach ((string name, long start, long? end) in PendingStretches(cursor, committed))
+        {
+            long length = end ?? SafeLength(Path.Combine(_dataDirectory, name));
+            pending += Math.Max(0, length - start);
+        }
+
+        return pending;
+    }
+
+    /// <summary>The files between the cursor and the committed end, each with the offset to start at and, for the committed file, where to stop.</summary>
+    private IEnumerable<(string Name, long Start, long? End)> PendingStretches(LogPosition cursor, LogPosition committed)
+    {
         foreach (string name in FeatureLogFiles.ListFeatureFiles(_dataDirectory))
         {
             long key = LogPosition.KeyOf(name);
             int vsCursor = LogPosition.CompareFiles(key, name, cursor.FileKey, cursor.FileName);
             int vsCommitted = LogPosition.CompareFiles(key, name, committed.FileKey, committed.FileName);
-            if (vsCursor < 0 || vsCommitted > 0)
+            if (vsCursor >= 0 && vsCommitted <= 0)
             {
-                continue;
+                yield return (name, vsCursor == 0 ? cursor.Offset : 0, vsCommitted == 0 ? committed.Offset : null);
             }
-
-            long length = vsCommitted == 0 ? committed.Offset : SafeLength(Path.Combine(_dataDirectory, name));
-            pending += vsCursor == 0 ? Math.Max(0, length - cursor.Offset) : length;
         }
-
-        return pending;
     }
 
     private static long SafeLength(string path)
@@ -324,18 +331,9 @@ internal sealed class SinkShipper
 
         long count = 0;
         byte[] buffer = new byte[64 * 1024];
-        foreach (string name in FeatureLogFiles.ListFeatureFiles(_dataDirectory))
+        foreach ((string name, long start, long? stretchEnd) in PendingStretches(cursor, committed))
         {
-            long key = LogPosition.KeyOf(name);
-            int vsCursor = LogPosition.CompareFiles(key, name, cursor.FileKey, cursor.FileName);
-            int vsCommitted = LogPosition.CompareFiles(key, name, committed.FileKey, committed.FileName);
-            if (vsCursor < 0 || vsCommitted > 0)
-            {
-                continue;
-            }
-
-            long start = vsCursor == 0 ? cursor.Offset : 0;
-            long end = vsCommitted == 0 ? committed.Offset : long.MaxValue;
+            long end = stretchEnd ?? long.MaxValue;
             try
             {
                 using var stream = new FileStream(Path.Combine(_dataDirectory, name), FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1);

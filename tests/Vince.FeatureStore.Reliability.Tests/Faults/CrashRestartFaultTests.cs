@@ -12,18 +12,14 @@ namespace Vince.FeatureStore.Reliability.Tests.Faults;
 /// </summary>
 public sealed class CrashRestartFaultTests(PostgresFixture fixture) : IClassFixture<PostgresFixture>
 {
-    private const string Key = "sb-crash-KEY-9c41aa";
-
     [PostgresFact]
     public async Task A_SIGKILL_mid_flush_and_a_restart_leave_every_id_once_in_each_sink_with_its_latest_version()
     {
-        string database = await fixture.Cluster.CreateDatabaseAsync("crash");
-        string connectionString = fixture.Cluster.ConnectionString(database);
-        await PostgrestStandIn.CreateTableAsync(connectionString);
-        await using PostgrestStandIn server = await PostgrestStandIn.StartAsync(connectionString, Key);
+        await using SupabaseHarness supabase = await SupabaseHarness.StartAsync(fixture);
+        string connectionString = supabase.ConnectionString;
         // Both sinks write to the same database: plugin_vince.paper_bot_features and public.vince_paper_bot_features.
-        string[] sinks = ["--postgres", connectionString, "--supabase", server.Url.ToString()];
-        var environment = new Dictionary<string, string> { ["SUPABASE_SERVICE_ROLE_KEY"] = Key };
+        string[] sinks = ["--postgres", connectionString, "--supabase", supabase.Server.Url.ToString()];
+        var environment = new Dictionary<string, string> { ["SUPABASE_SERVICE_ROLE_KEY"] = SupabaseHarness.ServiceKey };
 
         using var dir = new TempDirectory();
         long acknowledged;
@@ -73,7 +69,7 @@ public sealed class CrashRestartFaultTests(PostgresFixture fixture) : IClassFixt
         }
 
         LogTruth.AssertSinkHoldsLatest(latest, await Db.RowsAsync(connectionString), "postgres");
-        LogTruth.AssertSinkHoldsLatest(latest, await Db.RowsAsync(connectionString, "public.vince_paper_bot_features"), "supabase");
+        LogTruth.AssertSinkHoldsLatest(latest, await supabase.RowsAsync(), "supabase");
         LogTruth.AssertCursorCaughtUp(dir.Path, "postgres");
         LogTruth.AssertCursorCaughtUp(dir.Path, SupabaseOptions.DefaultName);
         List<string> unmatched = UnmatchedAcknowledged(dir.Path, acknowledged);

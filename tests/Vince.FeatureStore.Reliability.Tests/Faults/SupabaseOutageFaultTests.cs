@@ -11,26 +11,19 @@ namespace Vince.FeatureStore.Reliability.Tests.Faults;
 /// </summary>
 public sealed class SupabaseOutageFaultTests(PostgresFixture fixture) : IClassFixture<PostgresFixture>
 {
-    private const string Key = "sb-fault-KEY-0b5e2d";
     private const int Versions = 20_000;
     private static readonly TimeSpan Outage = TimeSpan.FromSeconds(60);
 
     [PostgresFact]
     public async Task Sixty_seconds_of_429_503_and_dropped_connections_mid_run_lose_nothing()
     {
-        string database = await fixture.Cluster.CreateDatabaseAsync("sb_fault");
-        string connectionString = fixture.Cluster.ConnectionString(database);
-        await PostgrestStandIn.CreateTableAsync(connectionString);
-        await using PostgrestStandIn server = await PostgrestStandIn.StartAsync(connectionString, Key);
-        using var http = new HttpClient { Timeout = Timeout.InfiniteTimeSpan };
-        var sink = new SupabaseFeatureSink(new SupabaseOptions
+        await using SupabaseHarness supabase = await SupabaseHarness.StartAsync(fixture);
+        PostgrestStandIn server = supabase.Server;
+        SupabaseFeatureSink sink = supabase.Sink(o =>
         {
-            Url = server.Url,
-            ApiKey = Key,
-            InitialRetryDelay = TimeSpan.FromMilliseconds(100),
-            MaxRetryDelay = TimeSpan.FromSeconds(2),
-            RequestTimeout = TimeSpan.FromSeconds(10),
-        }, http);
+            o.InitialRetryDelay = TimeSpan.FromMilliseconds(100);
+            o.MaxRetryDelay = TimeSpan.FromSeconds(2);
+        });
 
         using var dir = new TempDirectory();
         var store = new FeatureStore(TestStores.Options(dir.Path, o =>
@@ -94,7 +87,7 @@ public sealed class SupabaseOutageFaultTests(PostgresFixture fixture) : IClassFi
         Assert.Equal(0, unreadable);
         Assert.Equal(scanned.Keys.Order(StringComparer.Ordinal), latest.Keys.Order(StringComparer.Ordinal));
         Assert.Equal(Versions - (Versions / 5), latest.Count);
-        LogTruth.AssertSinkHoldsLatest(latest, await Db.RowsAsync(connectionString, "public.vince_paper_bot_features"), "supabase");
+        LogTruth.AssertSinkHoldsLatest(latest, await supabase.RowsAsync(), "supabase");
         LogTruth.AssertCursorCaughtUp(dir.Path, SupabaseOptions.DefaultName);
     }
 }

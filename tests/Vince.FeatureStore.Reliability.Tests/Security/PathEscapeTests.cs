@@ -56,8 +56,8 @@ public sealed class PathEscapeTests(PostgresFixture fixture) : IClassFixture<Pos
     [InlineData(".onnx")]
     public async Task A_downloaded_metadata_naming_a_model_outside_the_models_directory_installs_nothing(string model)
     {
-        string database = await fixture.Cluster.CreateDatabaseAsync("escape");
-        await using PostgrestStandIn server = await PostgrestStandIn.StartAsync(fixture.Cluster.ConnectionString(database), "escape-key");
+        await using SupabaseHarness supabase = await SupabaseHarness.StartAsync(fixture, createTable: false);
+        PostgrestStandIn server = supabase.Server;
         server.CreateBucket();
         string bucket = Path.Combine(server.StorageRoot, SupabaseModelStore.DefaultBucket);
         await File.WriteAllBytesAsync(Path.Combine(bucket, "signal_quality.onnx"), [1, 2, 3]);
@@ -70,7 +70,7 @@ public sealed class PathEscapeTests(PostgresFixture fixture) : IClassFixture<Pos
         using var dir = new TempDirectory();
         string models = Path.Combine(dir.Path, "bot", "models");
         using var http = new HttpClient();
-        var store = new SupabaseModelStore(new SupabaseOptions { Url = server.Url, ApiKey = "escape-key" }, http);
+        var store = new SupabaseModelStore(new SupabaseOptions { Url = server.Url, ApiKey = SupabaseHarness.ServiceKey }, http);
 
         InvalidOperationException error = await Assert.ThrowsAsync<InvalidOperationException>(() => store.DownloadIfMissingAsync(models));
 

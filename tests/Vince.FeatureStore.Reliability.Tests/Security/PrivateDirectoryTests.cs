@@ -49,8 +49,8 @@ public sealed class PrivateDirectoryTests(PostgresFixture fixture) : IClassFixtu
     [PostgresFact]
     public async Task A_model_download_installs_an_owner_only_models_directory()
     {
-        string database = await fixture.Cluster.CreateDatabaseAsync("perm");
-        await using PostgrestStandIn server = await PostgrestStandIn.StartAsync(fixture.Cluster.ConnectionString(database), "perm-key");
+        await using SupabaseHarness supabase = await SupabaseHarness.StartAsync(fixture, createTable: false);
+        PostgrestStandIn server = supabase.Server;
         server.CreateBucket();
         string bucket = Path.Combine(server.StorageRoot, SupabaseModelStore.DefaultBucket);
         await File.WriteAllBytesAsync(Path.Combine(bucket, "signal_quality.onnx"), [1, 2, 3, 4]);
@@ -59,7 +59,7 @@ public sealed class PrivateDirectoryTests(PostgresFixture fixture) : IClassFixtu
         using var dir = new TempDirectory();
         string models = Path.Combine(dir.Path, "elizadb", "models");
         using var http = new HttpClient();
-        var store = new SupabaseModelStore(new SupabaseOptions { Url = server.Url, ApiKey = "perm-key" }, http);
+        var store = new SupabaseModelStore(new SupabaseOptions { Url = server.Url, ApiKey = SupabaseHarness.ServiceKey }, http);
         Assert.Equal(Training.ModelDownloadOutcome.Installed, (await store.DownloadIfMissingAsync(models)).Outcome);
 
         Assert.Equal(OwnerOnly, File.GetUnixFileMode(models));

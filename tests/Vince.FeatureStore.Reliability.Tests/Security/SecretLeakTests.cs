@@ -19,7 +19,7 @@ namespace Vince.FeatureStore.Reliability.Tests.Security;
 /// </summary>
 public sealed class SecretLeakTests(PostgresFixture fixture) : IClassFixture<PostgresFixture>
 {
-    private const string Key = "sb-secret-KEY-d41f7e90";
+    private const string Key = SupabaseHarness.ServiceKey;
     private const string WrongKey = "sb-wrong-KEY-77aa01c3";
     private const string WrongPassword = "wrong-PG-pass-5e1c;x";
 
@@ -27,10 +27,9 @@ public sealed class SecretLeakTests(PostgresFixture fixture) : IClassFixture<Pos
     public async Task Secrets_never_appear_in_logs_exceptions_health_reports_metrics_tags_or_options_text()
     {
         PostgresCluster cluster = fixture.Cluster;
-        string database = await cluster.CreateDatabaseAsync("secrets");
-        string connectionString = cluster.ConnectionString(database);
-        await PostgrestStandIn.CreateTableAsync(connectionString);
-        await using PostgrestStandIn server = await PostgrestStandIn.StartAsync(connectionString, Key);
+        await using SupabaseHarness supabase = await SupabaseHarness.StartAsync(fixture);
+        PostgrestStandIn server = supabase.Server;
+        string database = new Npgsql.NpgsqlConnectionStringBuilder(supabase.ConnectionString).Database!;
         using var capture = new CapturingLoggerProvider();
         using var metrics = new MetricsCapture();
         var evidence = new StringBuilder(); // exceptions, health reports, metrics tags and ToString texts
