@@ -16,7 +16,8 @@ namespace Vince.FeatureStore.Reliability.Tests.BadInput;
 /// case is a clear <see cref="OnnxModelLoadException"/> naming the file, or loads with a logged problem (event 3009);
 /// on a hot reload a bad file leaves the previous model in use.
 /// </summary>
-public sealed class BadInputCorpusTests(PostgresFixture fixture) : IClassFixture<PostgresFixture>
+[Collection(SharedPostgres.Name)]
+public sealed class BadInputCorpusTests(PostgresFixture fixture)
 {
     private static readonly JsonElement Cases = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(CorpusCase.CorpusDirectory, "cases.json"))).RootElement;
     private static int s_tables;

@@ -10,7 +10,8 @@ namespace Vince.FeatureStore.Reliability.Tests.Faults;
 /// then stops cleanly. Afterwards each sink holds every id of the log exactly once with its latest version, both
 /// cursors are at the end of the log, and at most the one line torn by the kill was skipped.
 /// </summary>
-public sealed class CrashRestartFaultTests(PostgresFixture fixture) : IClassFixture<PostgresFixture>
+[Collection(SharedPostgres.Name)]
+public sealed class CrashRestartFaultTests(PostgresFixture fixture)
 {
     [PostgresFact]
     public async Task A_SIGKILL_mid_flush_and_a_restart_leave_every_id_once_in_each_sink_with_its_latest_version()

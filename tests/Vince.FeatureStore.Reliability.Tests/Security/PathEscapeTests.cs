@@ -10,7 +10,8 @@ namespace Vince.FeatureStore.Reliability.Tests.Security;
 /// files), model names listed by a downloaded training_metadata.json, and the scorer's file name options. No file name
 /// is built from a record's asset anywhere (files are named by time).
 /// </summary>
-public sealed class PathEscapeTests(PostgresFixture fixture) : IClassFixture<PostgresFixture>
+[Collection(SharedPostgres.Name)]
+public sealed class PathEscapeTests(PostgresFixture fixture)
 {
     public static TheoryData<string> HostileNames =>
     [

@@ -9,7 +9,8 @@ namespace Vince.FeatureStore.Reliability.Tests.Security;
 /// Linux), every missing parent included; log files are 0600. A directory that exists keeps its permissions.
 /// </summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
-public sealed class PrivateDirectoryTests(PostgresFixture fixture) : IClassFixture<PostgresFixture>
+[Collection(SharedPostgres.Name)]
+public sealed class PrivateDirectoryTests(PostgresFixture fixture)
 {
     private const UnixFileMode OwnerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
 
