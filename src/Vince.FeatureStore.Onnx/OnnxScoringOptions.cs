@@ -116,7 +116,8 @@ public sealed class OnnxScoringOptions
         {
             errors.Add($"{option} must be set.");
         }
-        else if (value.IndexOfAny(Path.GetInvalidFileNameChars()) >= 0 || value.Contains('/', StringComparison.Ordinal) || value.Contains('\\', StringComparison.Ordinal))
+        else if (value.IndexOfAny(Path.GetInvalidFileNameChars()) >= 0 || value.Contains('/', StringComparison.Ordinal) || value.Contains('\\', StringComparison.Ordinal)
+                 || value is "." or "..")
         {
             errors.Add($"{option} '{value}' must be a file name in {nameof(ModelsDirectory)}, not a path.");
         }

@@ -49,9 +49,10 @@ public sealed class PostgresSinkOptions
     public IReadOnlyList<string> Validate()
     {
         var errors = new List<string>();
-        if (string.IsNullOrEmpty(Name) || !Name.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '-' or '_'))
+        if (string.IsNullOrEmpty(Name) || Name.Length > 100 || Name.StartsWith('.') || !Name.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '-' or '_'))
         {
-            errors.Add($"Name must be non-empty and contain only letters, digits, '.', '-' and '_' (was '{Name}').");
+            // It names the cursor file: the feature store refuses anything else.
+            errors.Add($"Name must be 1–100 letters, digits, '.', '-' and '_', not starting with '.' (was '{Name}').");
         }
 
         if (!PostgresTableName.IsValidIdentifier(Schema))
@@ -76,6 +77,12 @@ public sealed class PostgresSinkOptions
 
         return errors;
     }
+
+    /// <summary>Describes the options with the connection as <c>user@host:port/database</c>: never the password.</summary>
+    /// <returns>A description safe to log.</returns>
+    public override string ToString()
+        => $"PostgresSinkOptions {{ Name = {Name}, Connection = {(ConnectionString is null ? "(from the container or POSTGRES_URL)" : PostgresConnectionString.Describe(ConnectionString))}, " +
+           $"Table = {Schema}.{Table}, WriteMode = {WriteMode}, MigrateOnStart = {MigrateOnStart}, CommandTimeout = {CommandTimeout} }}";
 
     internal PostgresSinkOptions Clone() => (PostgresSinkOptions)MemberwiseClone();
 }

@@ -82,9 +82,10 @@ public sealed class SupabaseOptions
     public IReadOnlyList<string> Validate()
     {
         var errors = new List<string>();
-        if (string.IsNullOrEmpty(Name) || !Name.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '-' or '_'))
+        if (string.IsNullOrEmpty(Name) || Name.Length > 100 || Name.StartsWith('.') || !Name.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '-' or '_'))
         {
-            errors.Add($"Name must be non-empty and contain only letters, digits, '.', '-' and '_' (was '{Name}').");
+            // It names the cursor file: the feature store refuses anything else.
+            errors.Add($"Name must be 1–100 letters, digits, '.', '-' and '_', not starting with '.' (was '{Name}').");
         }
 
         if (string.IsNullOrEmpty(Table) || Table.Length > 63 || char.IsAsciiDigit(Table[0]) || !Table.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c == '_'))

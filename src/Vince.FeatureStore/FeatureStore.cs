@@ -22,7 +22,6 @@ namespace Vince.FeatureStore;
 public sealed class FeatureStore : IAsyncDisposable
 {
     private const string UnmatchedUpdatesFile = "unmatched_updates.jsonl";
-    private const long MaxTimestamp = 253_402_300_799_999; // 9999-12-31T23:59:59.999Z
 
     private readonly FeatureStoreOptions _options;
     private readonly ILogger _logger;
@@ -30,6 +29,7 @@ public sealed class FeatureStore : IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly Channel<PendingWrite> _channel;
     private readonly JsonlFeatureLog _log;
+    private readonly LogCommitTimes _commitTimes;
     private readonly List<SinkShipper> _shippers = [];
     private readonly AsyncSignal _logSignal = new();
     private readonly AsyncSignal _progressSignal = new();
@@ -49,6 +49,7 @@ public sealed class FeatureStore : IAsyncDisposable
     private long _accepted;
     private long _written;
     private long _dropped;
+    private int _logWriteFailures;
     private int _filesSeenForPruning = -1;
 
     /// <summary>Creates a store. Nothing runs until <see cref="StartAsync"/>; records may be enqueued before.</summary>
@@ -81,6 +82,7 @@ public sealed class FeatureStore : IAsyncDisposable
         DataDirectory = Path.GetFullPath(options.ResolveDataDirectory());
         FileSystemDurability.CreatePrivateDirectory(DataDirectory);
         _log = new JsonlFeatureLog(DataDirectory, options.RecordsPerFile, options.FsyncOnWrite, _time);
+        _commitTimes = new LogCommitTimes(_log.Committed, _time.GetUtcNow());
 
         _channel = Channel.CreateBounded<PendingWrite>(new BoundedChannelOptions(options.QueueCapacity)
         {
@@ -142,7 +144,7 @@ public sealed class FeatureStore : IAsyncDisposable
     /// </summary>
     /// <param name="record">The record version.</param>
     /// <returns>The record's id.</returns>
-    /// <exception cref="ArgumentException">The record has no asset, or a negative timestamp.</exception>
+    /// <exception cref="ArgumentException">The record has no asset, a timestamp before 1970 or after year 9999, or an asset or id longer than 256 characters.</exception>
     /// <exception cref="FeatureStoreFullException">The queue stayed full for <see cref="FeatureStoreOptions.QueueFullTimeout"/> (mode <see cref="QueueFullMode.Wait"/>).</exception>
     /// <exception cref="ObjectDisposedException">The store is disposed.</exception>
     public string Record(FeatureRecord record)
@@ -153,10 +155,16 @@ public sealed class FeatureStore : IAsyncDisposable
             throw new ArgumentException("A feature record needs an asset (e.g. \"BTC\").", nameof(record));
         }
 
-        if (record.Timestamp is < 0 or > MaxTimestamp)
+        if (record.Timestamp is < 0 or > RecordLimits.MaxTimestamp)
         {
             // Beyond year 9999 no database timestamp (nor DateTimeOffset) holds it: a sink would fail forever.
             throw new ArgumentException($"The record timestamp must be Unix epoch milliseconds up to year 9999, not {record.Timestamp}.", nameof(record));
+        }
+
+        if (record.Asset.Length > RecordLimits.MaxAssetLength || record.Id.Length > RecordLimits.MaxIdLength)
+        {
+            // The sinks index both: PostgreSQL cannot index longer text, so such a record would fail its sinks forever.
+            throw new ArgumentException($"A record's asset and id may have at most {RecordLimits.MaxAssetLength} characters (asset: {record.Asset.Length}, id: {record.Id.Length}).", nameof(record));
         }
 
         if (record.Timestamp == 0 || string.IsNullOrEmpty(record.Id))
@@ -331,7 +339,37 @@ public sealed class FeatureStore : IAsyncDisposable
     public IReadOnlyList<FeatureSinkStatus> GetSinkStatuses()
     {
         LogPosition committed = _log.Committed;
-        return _shippers.ConvertAll(s => s.GetStatus(committed));
+        DateTimeOffset now = _time.GetUtcNow();
+        return _shippers.ConvertAll(s => s.GetStatus(committed, _commitTimes, now));
+    }
+
+    /// <summary>The names of the sinks, in registration order.</summary>
+    internal IReadOnlyList<string> SinkNames => _shippers.ConvertAll(s => s.Name);
+
+    /// <summary>One sink's status and its pending record versions, counted up to <paramref name="recordLimit"/> + 1; <see langword="null"/> for an unknown sink.</summary>
+    internal (FeatureSinkStatus Status, long PendingRecords)? GetSinkHealth(string sinkName, long recordLimit)
+    {
+        SinkShipper? shipper = _shippers.Find(s => string.Equals(s.Name, sinkName, StringComparison.Ordinal));
+        if (shipper is null)
+        {
+            return null;
+        }
+
+        LogPosition committed = _log.Committed;
+        FeatureSinkStatus status = shipper.GetStatus(committed, _commitTimes, _time.GetUtcNow());
+        return (status, status.PendingBytes == 0 ? 0 : shipper.CountPendingRecords(committed, recordLimit));
+    }
+
+    /// <summary>The state of the log writer, for the log's health check.</summary>
+    internal (bool Running, bool Faulted, int ConsecutiveWriteFailures, int QueueDepth, int QueueCapacity, long Dropped) GetLogHealth()
+    {
+        Task? writer = _writerTask;
+        return (writer is not null && !writer.IsCompleted && _disposeTask is null,
+            writer is { IsFaulted: true },
+            Volatile.Read(ref _logWriteFailures),
+            _channel.Reader.Count,
+            _options.QueueCapacity,
+            Interlocked.Read(ref _dropped));
     }
 
     /// <summary>A reader over this store's data directory.</summary>
@@ -521,17 +559,41 @@ public sealed class FeatureStore : IAsyncDisposable
             {
                 int written = _log.Append(batch, _onRejected);
                 _metrics.LogWritten.Add(written);
+                Volatile.Write(ref _logWriteFailures, 0);
+                NoteCommit();
                 return;
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
                 attempt++;
+                Volatile.Write(ref _logWriteFailures, attempt);
                 _metrics.LogWriteErrors.Add(1);
                 TimeSpan delay = RetryBackoff.Delay(attempt, _options.RetryInitialDelay, _options.RetryMaxDelay, Random.Shared.NextDouble());
                 FeatureStoreLog.LogWriteFailed(_logger, ex, batch.Count, attempt, delay);
                 await Task.Delay(delay, _time, _stop.Token).ConfigureAwait(false);
             }
         }
+    }
+
+    private void NoteCommit()
+    {
+        if (_shippers.Count == 0)
+        {
+            return;
+        }
+
+        _commitTimes.Committed(_log.Committed, _time.GetUtcNow());
+        LogPosition slowest = _shippers[0].Cursor;
+        foreach (SinkShipper shipper in _shippers)
+        {
+            LogPosition cursor = shipper.Cursor;
+            if (!cursor.IsAtOrPast(slowest))
+            {
+                slowest = cursor;
+            }
+        }
+
+        _commitTimes.Trim(slowest);
     }
 
     private async Task<FeatureRecord?> ApplyUpdateAsync(RecordUpdate update, List<FeatureRecord> pendingBatch)

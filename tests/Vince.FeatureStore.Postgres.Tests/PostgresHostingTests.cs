@@ -149,7 +149,7 @@ public sealed class PostgresHostingTests : IClassFixture<PostgresFixture>
         using IHost host = BuildHost(dir.Path, (_, store) => store.AddPostgres(o => { o.Table = "Bad-Table"; o.Name = "pg sink"; }));
         var error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
         Assert.Contains("Table must be a lower-case identifier", error.Message);
-        Assert.Contains("Name must be non-empty", error.Message);
+        Assert.Contains("Name must be 1–100 letters", error.Message);
         Assert.Contains("no connection: set ConnectionString, register an NpgsqlDataSource in the services, or set the POSTGRES_URL environment variable", error.Message);
     }
 

@@ -289,7 +289,7 @@ public sealed class OnnxSignalQualityScorer : IDisposable, IAsyncDisposable
     {
         try
         {
-            Directory.CreateDirectory(ModelsDirectory);
+            PrivateDirectory.Create(ModelsDirectory);
             _debounce = _timeProvider.CreateTimer(_ => _ = ReloadFromWatcherAsync(), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
             _watcher = WatchModelsDirectory();
 

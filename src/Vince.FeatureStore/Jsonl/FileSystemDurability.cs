@@ -52,22 +52,7 @@ internal static class FileSystemDurability
     }
 
     /// <summary>Creates a directory with owner-only permissions where the OS supports them.</summary>
-    public static void CreatePrivateDirectory(string path)
-    {
-        if (Directory.Exists(path))
-        {
-            return;
-        }
-
-        if (OperatingSystem.IsWindows())
-        {
-            Directory.CreateDirectory(path);
-        }
-        else
-        {
-            Directory.CreateDirectory(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        }
-    }
+    public static void CreatePrivateDirectory(string path) => PrivateDirectory.Create(path);
 }
 
 /// <summary>The three libc calls a directory fsync needs.</summary>

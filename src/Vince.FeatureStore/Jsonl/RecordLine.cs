@@ -65,6 +65,14 @@ internal static class RecordLine
             return false;
         }
 
+        // Beyond what a sink can store (and so would retry forever): skipped, as an invalid line.
+        if (RecordLimits.Check(record.Id, record.Asset, record.Timestamp) is { } beyond)
+        {
+            error = beyond;
+            record = null;
+            return false;
+        }
+
         error = null;
         return true;
     }
@@ -184,6 +192,12 @@ internal static class RecordLine
         if (!hasTimestamp || timestamp <= 0)
         {
             error = "the record has no numeric timestamp";
+            return false;
+        }
+
+        if (RecordLimits.Check(id, asset, timestamp) is { } beyond)
+        {
+            error = beyond;
             return false;
         }
 

@@ -9,10 +9,16 @@ public sealed record FeatureSinkStatus
     /// <summary>Bytes of the JSONL log the sink has not acknowledged yet.</summary>
     public long PendingBytes { get; init; }
 
+    /// <summary>
+    /// How long the oldest log data the sink has not acknowledged has been durable in the log; zero when the sink is
+    /// caught up. Data already in the log when the store started counts from the start.
+    /// </summary>
+    public TimeSpan Lag { get; init; }
+
     /// <summary>Record versions the sink has acknowledged since the store started.</summary>
     public long Written { get; init; }
 
-    /// <summary>Failed attempts since the last success (0 when healthy).</summary>
+    /// <summary>Failed attempts (writes, or reading the log and saving the cursor) since the last success (0 when healthy).</summary>
     public int ConsecutiveFailures { get; init; }
 
     /// <summary>Type and message of the last failure, if the sink is currently failing.</summary>

@@ -104,7 +104,12 @@ internal sealed class SinkShipper
                 _cursors.Save(Name, end);
                 Volatile.Write(ref _cursor, end);
                 _progressSignal.Set();
-                crashes = 0;
+                if (crashes > 0)
+                {
+                    crashes = 0;
+                    _consecutiveFailures = 0;
+                    _lastError = null;
+                }
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
             {
@@ -114,6 +119,7 @@ internal sealed class SinkShipper
             {
                 // Reading the log or saving the cursor failed (disk trouble): keep the cursor, wait, retry.
                 crashes++;
+                _consecutiveFailures = crashes;
                 _lastError = $"{ex.GetType().Name}: {ex.Message}";
                 FeatureStoreLog.SinkCrashed(_logger, ex, Name);
                 TimeSpan delay = RetryBackoff.Delay(crashes, _options.RetryInitialDelay, _options.RetryMaxDelay, Random.Shared.NextDouble());
@@ -275,21 +281,28 @@ internal sealed class SinkShipper
         }
 
         long pending = 0;
+        foreach ((string name, long start, long? end) in PendingStretches(cursor, committed))
+        {
+            long length = end ?? SafeLength(Path.Combine(_dataDirectory, name));
+            pending += Math.Max(0, length - start);
+        }
+
+        return pending;
+    }
+
+    /// <summary>The files between the cursor and the committed end, each with the offset to start at and, for the committed file, where to stop.</summary>
+    private IEnumerable<(string Name, long Start, long? End)> PendingStretches(LogPosition cursor, LogPosition committed)
+    {
         foreach (string name in FeatureLogFiles.ListFeatureFiles(_dataDirectory))
         {
             long key = LogPosition.KeyOf(name);
             int vsCursor = LogPosition.CompareFiles(key, name, cursor.FileKey, cursor.FileName);
             int vsCommitted = LogPosition.CompareFiles(key, name, committed.FileKey, committed.FileName);
-            if (vsCursor < 0 || vsCommitted > 0)
+            if (vsCursor >= 0 && vsCommitted <= 0)
             {
-                continue;
+                yield return (name, vsCursor == 0 ? cursor.Offset : 0, vsCommitted == 0 ? committed.Offset : null);
             }
-
-            long length = vsCommitted == 0 ? committed.Offset : SafeLength(Path.Combine(_dataDirectory, name));
-            pending += vsCursor == 0 ? Math.Max(0, length - cursor.Offset) : length;
         }
-
-        return pending;
     }
 
     private static long SafeLength(string path)
@@ -304,10 +317,58 @@ internal sealed class SinkShipper
         }
     }
 
-    public FeatureSinkStatus GetStatus(LogPosition committed) => new()
+    /// <summary>
+    /// Complete lines between the cursor and the committed end of the log, counting no further than
+    /// <paramref name="limit"/> + 1 (enough to tell "more than the limit"): reads at most that many lines.
+    /// </summary>
+    public long CountPendingRecords(LogPosition committed, long limit)
+    {
+        LogPosition cursor = Cursor;
+        if (cursor.IsAtOrPast(committed))
+        {
+            return 0;
+        }
+
+        long count = 0;
+        byte[] buffer = new byte[64 * 1024];
+        foreach ((string name, long start, long? stretchEnd) in PendingStretches(cursor, committed))
+        {
+            long end = stretchEnd ?? long.MaxValue;
+            try
+            {
+                using var stream = new FileStream(Path.Combine(_dataDirectory, name), FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1);
+                stream.Position = Math.Min(start, stream.Length);
+                long remaining = Math.Min(end, stream.Length) - stream.Position;
+                while (remaining > 0)
+                {
+                    int read = stream.Read(buffer, 0, (int)Math.Min(buffer.Length, remaining));
+                    if (read == 0)
+                    {
+                        break;
+                    }
+
+                    remaining -= read;
+                    count += buffer.AsSpan(0, read).Count((byte)'\n');
+                    if (count > limit)
+                    {
+                        return count;
+                    }
+                }
+            }
+            catch (IOException)
+            {
+                // A file pruned or unreadable right now: count what the others hold.
+            }
+        }
+
+        return count;
+    }
+
+    public FeatureSinkStatus GetStatus(LogPosition committed, LogCommitTimes commitTimes, DateTimeOffset now) => new()
     {
         Name = Name,
         PendingBytes = PendingBytes(committed),
+        Lag = commitTimes.OldestPendingSince(Cursor) is { } since && now > since ? now - since : TimeSpan.Zero,
         Written = Interlocked.Read(ref _written),
         ConsecutiveFailures = _consecutiveFailures,
         LastError = _lastError,

@@ -70,9 +70,9 @@ public static class ModelSetInstaller
             throw new ArgumentException($"The purpose must be a lower-case word (was '{purpose}').", nameof(purpose));
         }
 
-        Directory.CreateDirectory(parent);
+        PrivateDirectory.Create(parent);
         string staging = Path.Combine(parent, $".{name}.{purpose}-{Guid.NewGuid():N}");
-        FileSystemDurability.CreatePrivateDirectory(staging);
+        PrivateDirectory.Create(staging);
         return staging;
     }
 

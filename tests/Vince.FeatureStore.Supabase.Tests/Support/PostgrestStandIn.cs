@@ -66,6 +66,12 @@ internal sealed partial class PostgrestStandIn : IAsyncDisposable
     /// <summary>Faults applied to the next requests, one per request, in order.</summary>
     public ConcurrentQueue<Fault> Faults { get; } = new();
 
+    /// <summary>
+    /// Consulted for each request when <see cref="Faults"/> is empty: a fault to apply, or <see langword="null"/> to
+    /// answer normally (e.g. an outage that lasts a given time).
+    /// </summary>
+    public Func<Fault?>? FaultSource { get; set; }
+
     /// <summary>Every request, in arrival order.</summary>
     public ConcurrentQueue<SeenRequest> Requests { get; } = new();
 
@@ -136,7 +142,7 @@ internal sealed partial class PostgrestStandIn : IAsyncDisposable
     private async Task<int> AnswerAsync(HttpContext context, byte[] body, Action<int, int> seen)
     {
         HttpRequest request = context.Request;
-        if (Faults.TryDequeue(out Fault? fault))
+        if (Faults.TryDequeue(out Fault? fault) || (fault = FaultSource?.Invoke()) is not null)
         {
             switch (fault.Kind)
             {

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Vince.FeatureStore;
 using Vince.FeatureStore.Tests.Support;
 
@@ -46,53 +45,7 @@ public sealed class CrashRecoveryTests
 
     private static async Task<long> RunAndKillAsync(string directory, int killAfterAcks)
     {
-        var start = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add(RepositoryPaths.BuiltDll("tests/Vince.FeatureStore.CrashWriter", "Vince.FeatureStore.CrashWriter"));
-        start.ArgumentList.Add(directory);
-        using Process process = Process.Start(start)!;
-        long lastAck = 0;
-        int acks = 0;
-        try
-        {
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-            while (acks < killAfterAcks)
-            {
-                string? line = await process.StandardOutput.ReadLineAsync(timeout.Token);
-                if (line is null)
-                {
-                    Assert.Fail("The crash writer exited early: " + await process.StandardError.ReadToEndAsync());
-                }
-
-                if (line!.StartsWith("ACK ", StringComparison.Ordinal))
-                {
-                    lastAck = long.Parse(line.AsSpan(4), System.Globalization.CultureInfo.InvariantCulture);
-                    acks++;
-                }
-            }
-        }
-        finally
-        {
-            // Process.Kill is SIGKILL on Unix: no finalizers, no flush, no disposal.
-            process.Kill();
-            await process.WaitForExitAsync();
-        }
-
-        // ACKs printed before the kill still count: each was printed only after its records were durable.
-        string rest = await process.StandardOutput.ReadToEndAsync();
-        foreach (string line in rest.Split('\n', StringSplitOptions.RemoveEmptyEntries))
-        {
-            if (line.StartsWith("ACK ", StringComparison.Ordinal) && long.TryParse(line.AsSpan(4), System.Globalization.CultureInfo.InvariantCulture, out long n))
-            {
-                lastAck = Math.Max(lastAck, n);
-            }
-        }
-
-        Assert.Equal(137, process.ExitCode); // 128 + SIGKILL
-        return lastAck;
+        using CrashWriterProcess writer = CrashWriterProcess.Start(directory);
+        return await writer.KillAfterAcksAsync(killAfterAcks);
     }
 }

@@ -1,9 +1,9 @@
 using System.Collections.Concurrent;
 using Vince.FeatureStore;
 
-namespace Vince.FeatureStore.Tests.Support;
+namespace Vince.FeatureStore.Testing;
 
-/// <summary>A sink that keeps what it receives and fails on demand: the test double for the sink contract.</summary>
+/// <summary>A sink that keeps what it receives and fails on demand: the test double for the sink contract. Shared by the test projects.</summary>
 public sealed class RecordingSink(string name) : IFeatureSink
 {
     private int _writeAttempts;

@@ -1,0 +1,47 @@
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+
+namespace Vince.FeatureStore.Health;
+
+/// <summary>
+/// The health of the JSONL log writer: <c>Unhealthy</c> when it stopped with an error or is not running,
+/// <c>Degraded</c> while appends fail (they are retried) or the record queue is nearly full, <c>Healthy</c> otherwise.
+/// </summary>
+internal sealed class FeatureLogHealthCheck(FeatureStore store, FeatureStoreHealthCheckOptions options) : IHealthCheck
+{
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var (running, faulted, failures, depth, capacity, dropped) = store.GetLogHealth();
+        var data = new Dictionary<string, object>(StringComparer.Ordinal)
+        {
+            ["queueDepth"] = depth,
+            ["queueCapacity"] = capacity,
+            ["consecutiveWriteFailures"] = failures,
+            ["dropped"] = dropped,
+        };
+
+        HealthCheckResult result;
+        if (faulted)
+        {
+            result = HealthCheckResult.Unhealthy("The JSONL log writer failed; the feature store accepts no more records (see the log).", data: data);
+        }
+        else if (!running)
+        {
+            result = HealthCheckResult.Unhealthy("The feature store is not running (not started yet, or stopped).", data: data);
+        }
+        else if (failures > 0)
+        {
+            result = HealthCheckResult.Degraded($"Appending to the JSONL log failed {failures} time(s) in a row; retrying.", data: data);
+        }
+        else if (depth >= options.DegradedQueueFill * capacity)
+        {
+            result = HealthCheckResult.Degraded($"The record queue is {depth} of {capacity} full: the log cannot keep up.", data: data);
+        }
+        else
+        {
+            result = HealthCheckResult.Healthy($"The JSONL log is writing ({depth} queued).", data);
+        }
+
+        return Task.FromResult(result);
+    }
+}

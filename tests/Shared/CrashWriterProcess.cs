@@ -1,0 +1,119 @@
+using System.Diagnostics;
+using System.Globalization;
+
+namespace Vince.FeatureStore.Testing;
+
+/// <summary>
+/// The crash writer (tests/Vince.FeatureStore.CrashWriter) as a child process: it records and prints "ACK n" once the
+/// first n versions are durable. Shared by the crash tests of the core and the reliability test projects.
+/// </summary>
+public sealed class CrashWriterProcess : IDisposable
+{
+    private readonly Process _process;
+    private long _lastAck;
+
+    private CrashWriterProcess(Process process) => _process = process;
+
+    /// <summary>The highest ACK read so far: every version up to it was durable when it was printed.</summary>
+    public long LastAck => _lastAck;
+
+    /// <summary>Starts the writer on <paramref name="directory"/> with the extra <paramref name="arguments"/> and environment.</summary>
+    public static CrashWriterProcess Start(string directory, IEnumerable<string>? arguments = null, IReadOnlyDictionary<string, string>? environment = null)
+    {
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(RepositoryPaths.BuiltDll("tests/Vince.FeatureStore.CrashWriter", "Vince.FeatureStore.CrashWriter"));
+        start.ArgumentList.Add(directory);
+        foreach (string argument in arguments ?? [])
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        foreach ((string name, string value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[name] = value;
+        }
+
+        return new CrashWriterProcess(Process.Start(start)!);
+    }
+
+    /// <summary>Reads ACKs until <paramref name="acks"/> were seen, then SIGKILLs the writer; returns the last ACK (those printed before the kill count too).</summary>
+    public async Task<long> KillAfterAcksAsync(int acks, TimeSpan? timeout = null)
+    {
+        int seen = 0;
+        try
+        {
+            using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(60));
+            while (seen < acks)
+            {
+                string? line = await _process.StandardOutput.ReadLineAsync(cts.Token);
+                if (line is null)
+                {
+                    Assert.Fail("The crash writer exited early: " + await _process.StandardError.ReadToEndAsync());
+                }
+
+                if (TryAck(line!))
+                {
+                    seen++;
+                }
+            }
+        }
+        finally
+        {
+            // Process.Kill is SIGKILL on Unix: no finalizers, no flush, no disposal.
+            _process.Kill();
+            await _process.WaitForExitAsync();
+        }
+
+        foreach (string line in (await _process.StandardOutput.ReadToEndAsync()).Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        {
+            TryAck(line);
+        }
+
+        Assert.Equal(137, _process.ExitCode); // 128 + SIGKILL
+        return _lastAck;
+    }
+
+    /// <summary>Waits for a writer started with --exit-after to finish; returns its standard output.</summary>
+    public async Task<string> WaitForCleanExitAsync(TimeSpan timeout)
+    {
+        Task<string> stdout = _process.StandardOutput.ReadToEndAsync();
+        Task<string> stderr = _process.StandardError.ReadToEndAsync();
+        await _process.WaitForExitAsync().WaitAsync(timeout);
+        string output = await stdout;
+        Assert.True(_process.ExitCode == 0, $"The crash writer exited with {_process.ExitCode}: {await stderr}");
+        Assert.EndsWith("DONE", output.TrimEnd(), StringComparison.Ordinal);
+        return output;
+    }
+
+    private bool TryAck(string line)
+    {
+        if (line.StartsWith("ACK ", StringComparison.Ordinal) && long.TryParse(line.AsSpan(4), NumberStyles.None, CultureInfo.InvariantCulture, out long n))
+        {
+            _lastAck = Math.Max(_lastAck, n);
+            return true;
+        }
+
+        return false;
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            if (!_process.HasExited)
+            {
+                _process.Kill();
+            }
+        }
+        catch (InvalidOperationException)
+        {
+        }
+
+        _process.Dispose();
+    }
+}
