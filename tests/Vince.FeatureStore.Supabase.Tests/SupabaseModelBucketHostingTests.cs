@@ -127,9 +127,12 @@ public sealed class SupabaseModelBucketHostingTests(PostgresFixture fixture) : I
             }));
 
         await host.StartAsync();
-        await TestStores.EventuallyAsync(() => logs.GetSnapshot().Any(r => r.Id.Id is 3035 or 3036 or 3033), "the training and its upload");
+        // The runner uploads, then reloads the scorer: wait for the reload's outcome (3037 done, 3038 failed) too.
+        await TestStores.EventuallyAsync(() => logs.GetSnapshot().Any(r => r.Id.Id is 3036 or 3033)
+            || logs.GetSnapshot().Any(r => r.Id.Id is 3037 or 3038), "the training, its upload and the scorer reload");
 
         Assert.Contains(logs.GetSnapshot(), r => r.Id.Id == 3035);
+        Assert.Contains(logs.GetSnapshot(), r => r.Id.Id == 3037);
         string bucket = Path.Combine(h.Server.StorageRoot, "vince-ml-models");
         foreach (string file in new[] { "signal_quality.onnx", "position_sizing.onnx", "training_metadata.json" })
         {
