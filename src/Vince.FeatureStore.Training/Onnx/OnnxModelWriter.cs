@@ -1,7 +1,7 @@
 using System.Reflection;
 using Google.Protobuf;
 using Vince.FeatureStore.Training.Models;
-using Vince.FeatureStore.Training.Onnx.Proto;
+using Vince.FeatureStore.Onnx.Model.Proto;
 
 namespace Vince.FeatureStore.Training.Onnx;
 

@@ -1,6 +1,6 @@
 using Google.Protobuf;
 using Vince.FeatureStore.Onnx.Model;
-using Vince.FeatureStore.Onnx.Tests.OnnxProto;
+using Vince.FeatureStore.Onnx.Model.Proto;
 using Vince.FeatureStore.Onnx.Tests.Support;
 using static Vince.FeatureStore.Onnx.Tests.Support.SignalQualityRecords;
 

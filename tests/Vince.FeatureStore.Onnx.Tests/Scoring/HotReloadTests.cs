@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text.Json.Nodes;
-using Vince.FeatureStore.Onnx.Tests.OnnxProto;
+using Vince.FeatureStore.Onnx.Model.Proto;
 using Vince.FeatureStore.Onnx.Tests.Support;
 using static Vince.FeatureStore.Onnx.Tests.Support.SignalQualityRecords;
 

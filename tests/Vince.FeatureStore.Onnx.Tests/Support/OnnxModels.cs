@@ -1,5 +1,5 @@
 using Google.Protobuf;
-using Vince.FeatureStore.Onnx.Tests.OnnxProto;
+using Vince.FeatureStore.Onnx.Model.Proto;
 
 namespace Vince.FeatureStore.Onnx.Tests.Support;
 
@@ -13,10 +13,11 @@ public sealed record Split(int Feature, float Threshold, TreeNode Yes, TreeNode 
 public sealed record Leaf(float Value) : TreeNode;
 
 /// <summary>
-/// Builds real ONNX models as protobuf messages, written by hand here so the tests do not depend on the
-/// library's own (partial) schema, and evaluates the tree models independently for expected values.
+/// Builds real ONNX models as protobuf messages (the repository's one ONNX schema subset, onnx_subset.proto:
+/// the Onnx package's internal types here, a linked copy in the test projects that cannot see them), and
+/// evaluates the tree models independently for expected values.
 /// </summary>
-public static class OnnxModels
+internal static class OnnxModels
 {
     private const string MlDomain = "ai.onnx.ml";
 

@@ -1,10 +1,10 @@
 using Microsoft.Extensions.Logging.Testing;
-using Vince.FeatureStore.Onnx.Tests.OnnxProto;
+using Vince.FeatureStore.Onnx.Model.Proto;
 
 namespace Vince.FeatureStore.Onnx.Tests.Support;
 
 /// <summary>A models directory, a fake logger, and helpers to write a model pair and create a scorer over it.</summary>
-public sealed class ScorerFixture : IDisposable
+internal sealed class ScorerFixture : IDisposable
 {
     private readonly List<OnnxSignalQualityScorer> _scorers = [];
 

@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
 using System.Text.Json.Nodes;
-using Vince.FeatureStore.Onnx.Tests.OnnxProto;
+using Vince.FeatureStore.Onnx.Model.Proto;
 using Vince.FeatureStore.Onnx.Tests.Support;
 using static Vince.FeatureStore.Onnx.Tests.Support.SignalQualityRecords;
 
