@@ -1,4 +1,3 @@
-using System.Text;
 using Vince.FeatureStore.Flattening;
 using Vince.FeatureStore.Jsonl;
 
@@ -97,9 +96,8 @@ public static class TrainingExporter
         try
         {
             await using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous))
-            await using (var text = new StreamWriter(stream, new UTF8Encoding(false), 1 << 16))
             {
-                var csv = new CsvRowWriter(text);
+                var csv = new CsvRowWriter(4096);
                 foreach (string column in columns)
                 {
                     csv.Field(column);
@@ -111,6 +109,16 @@ public static class TrainingExporter
                 }
 
                 csv.EndRow();
+                await stream.WriteAsync(csv.Written, cancellationToken).ConfigureAwait(false);
+
+                // Rows are computed here in record order (lag columns need the earlier records of the asset) and
+                // turned into CSV text in blocks on the thread pool: formatting the numbers costs more than
+                // computing them. Blocks are written in order and reused, so memory stays bounded.
+                int width = columns.Count + (label is null ? 0 : 1);
+                var formatting = new Queue<Task<RowBlock>>();
+                var spare = new Stack<RowBlock>();
+                int maxFormatting = Environment.ProcessorCount + 1;
+                RowBlock block = new(width, numeric: model is not null);
                 var history = new FeatureHistory();
                 await foreach (FeatureRecord record in source(cancellationToken).WithCancellation(cancellationToken).ConfigureAwait(false))
                 {
@@ -118,30 +126,51 @@ public static class TrainingExporter
                     {
                         if (TrainingModels.LabelOf(rowModel, record) is { } value)
                         {
+                            Span<double> row = block.AddNumericRow();
                             for (int i = 0; i < compiled.Count; i++)
                             {
                                 double input = compiled.GetValue(i, record, history).ToModelInput();
                                 stats[i].Add(input);
-                                csv.Field(input);
+                                row[i] = input;
                             }
 
-                            csv.Field(value);
-                            csv.EndRow();
+                            row[compiled.Count] = value;
                             rows++;
                         }
                     }
                     else if (record.IsComplete)
                     {
+                        Span<FeatureValue> row = block.AddTextRow();
                         for (int i = 0; i < compiled.Count; i++)
                         {
-                            csv.Field(compiled.GetValue(i, record, history).ToString());
+                            row[i] = compiled.GetValue(i, record, history);
                         }
 
-                        csv.EndRow();
                         rows++;
                     }
 
                     history.Add(record);
+                    if (block.IsFull)
+                    {
+                        RowBlock full = block;
+                        formatting.Enqueue(Task.Run(() => full.Format(), cancellationToken));
+                        block = spare.Count > 0 ? spare.Pop() : new RowBlock(width, numeric: model is not null);
+                        if (formatting.Count >= maxFormatting)
+                        {
+                            await WriteBlockAsync(stream, formatting.Dequeue(), spare, cancellationToken).ConfigureAwait(false);
+                        }
+                    }
+                }
+
+                if (block.Rows > 0)
+                {
+                    block.Format();
+                    formatting.Enqueue(Task.FromResult(block));
+                }
+
+                while (formatting.Count > 0)
+                {
+                    await WriteBlockAsync(stream, formatting.Dequeue(), spare, cancellationToken).ConfigureAwait(false);
                 }
             }
 
@@ -190,6 +219,65 @@ public static class TrainingExporter
         }
 
         return columns;
+    }
+
+    private static async Task WriteBlockAsync(FileStream stream, Task<RowBlock> formatting, Stack<RowBlock> spare, CancellationToken cancellationToken)
+    {
+        RowBlock block = await formatting.ConfigureAwait(false);
+        await stream.WriteAsync(block.Text, cancellationToken).ConfigureAwait(false);
+        block.Clear();
+        spare.Push(block);
+    }
+
+    /// <summary>Up to <see cref="Capacity"/> rows of values, then their CSV text.</summary>
+    private sealed class RowBlock(int width, bool numeric)
+    {
+        private const int Capacity = 256;
+
+        private readonly double[]? _numbers = numeric ? new double[width * Capacity] : null;
+        private readonly FeatureValue[]? _values = numeric ? null : new FeatureValue[width * Capacity];
+        private readonly CsvRowWriter _csv = new();
+
+        public int Rows { get; private set; }
+
+        public bool IsFull => Rows == Capacity;
+
+        public ReadOnlyMemory<byte> Text => _csv.Written;
+
+        public Span<double> AddNumericRow() => _numbers.AsSpan(width * Rows++, width);
+
+        public Span<FeatureValue> AddTextRow() => _values.AsSpan(width * Rows++, width);
+
+        public RowBlock Format()
+        {
+            CsvRowWriter csv = _csv;
+            for (int row = 0; row < Rows; row++)
+            {
+                for (int i = 0; i < width; i++)
+                {
+                    if (_numbers is not null)
+                    {
+                        csv.Field(_numbers[(row * width) + i]);
+                    }
+                    else
+                    {
+                        csv.Field(_values![(row * width) + i]);
+                    }
+                }
+
+                csv.EndRow();
+            }
+
+            return this;
+        }
+
+        public void Clear()
+        {
+            // Text values hold strings of records already written: let them go.
+            _values?.AsSpan(0, width * Rows).Clear();
+            _csv.Clear();
+            Rows = 0;
+        }
     }
 
     /// <summary>Welford's streaming mean and variance.</summary>
