@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Text;
@@ -8,8 +9,10 @@ namespace Vince.FeatureStore.Export;
 /// <summary>
 /// Writes RFC 4180 CSV (comma, CRLF, quotes doubled) as UTF-8 with invariant-culture round-trip numbers into
 /// its own growing buffer: no strings per field, no text encoder, no interface calls per byte written.
+/// Buffers come from the shared array pool (an export would otherwise allocate large arrays, which cost
+/// full collections); dispose to return them.
 /// </summary>
-internal sealed class CsvRowWriter(int initialCapacity = 64 * 1024)
+internal sealed class CsvRowWriter(int initialCapacity = 64 * 1024) : IDisposable
 {
     // The longest round-trip double ("-1.7976931348623157E+308") is 24 bytes.
     private const int NumberBytes = 32;
@@ -17,7 +20,7 @@ internal sealed class CsvRowWriter(int initialCapacity = 64 * 1024)
     // Recently formatted numbers, direct-mapped by their bits: about the values of the last hundred rows.
     private const int CacheBits = 12;
 
-    private byte[] _buffer = new byte[Math.Max(initialCapacity, 256)];
+    private byte[] _buffer = ArrayPool<byte>.Shared.Rent(Math.Max(initialCapacity, 256));
     private ulong[]? _cacheBits;
     private byte[]? _cacheLengths;
     private byte[]? _cacheText;
@@ -70,13 +73,18 @@ internal sealed class CsvRowWriter(int initialCapacity = 64 * 1024)
         // Lag columns repeat the values of an asset's earlier rows: reuse their text (keyed by the exact bits).
         ulong bits = BitConverter.DoubleToUInt64Bits(value);
         int slot = (int)((bits * 0x9E3779B97F4A7C15UL) >> (64 - CacheBits));
-        _cacheBits ??= new ulong[1 << CacheBits];
-        _cacheLengths ??= new byte[1 << CacheBits];
-        _cacheText ??= new byte[(1 << CacheBits) * NumberBytes];
-        int cached = _cacheLengths[slot];
-        if (cached != 0 && _cacheBits[slot] == bits)
+        if (_cacheLengths is null)
         {
-            _cacheText.AsSpan(slot * NumberBytes, cached).CopyTo(span);
+            _cacheBits = ArrayPool<ulong>.Shared.Rent(1 << CacheBits);
+            _cacheText = ArrayPool<byte>.Shared.Rent((1 << CacheBits) * NumberBytes);
+            _cacheLengths = ArrayPool<byte>.Shared.Rent(1 << CacheBits);
+            _cacheLengths.AsSpan().Clear(); // a pooled array holds old bytes: 0 marks an empty slot
+        }
+
+        int cached = _cacheLengths[slot];
+        if (cached != 0 && _cacheBits![slot] == bits)
+        {
+            _cacheText!.AsSpan(slot * NumberBytes, cached).CopyTo(span);
             _length += cached;
             return;
         }
@@ -87,8 +95,8 @@ internal sealed class CsvRowWriter(int initialCapacity = 64 * 1024)
             return;
         }
 
-        span[..written].CopyTo(_cacheText.AsSpan(slot * NumberBytes));
-        _cacheBits[slot] = bits;
+        span[..written].CopyTo(_cacheText!.AsSpan(slot * NumberBytes));
+        _cacheBits![slot] = bits;
         _cacheLengths[slot] = (byte)written;
         _length += written;
     }
@@ -160,5 +168,25 @@ internal sealed class CsvRowWriter(int initialCapacity = 64 * 1024)
         return _buffer.AsSpan(_length);
     }
 
-    private void Grow(int bytes) => Array.Resize(ref _buffer, Math.Max(_buffer.Length * 2, _length + bytes));
+    private void Grow(int bytes)
+    {
+        byte[] larger = ArrayPool<byte>.Shared.Rent(Math.Max(_buffer.Length * 2, _length + bytes));
+        _buffer.AsSpan(0, _length).CopyTo(larger);
+        ArrayPool<byte>.Shared.Return(_buffer);
+        _buffer = larger;
+    }
+
+    public void Dispose()
+    {
+        ArrayPool<byte>.Shared.Return(_buffer);
+        _buffer = [];
+        _length = 0;
+        if (_cacheLengths is not null)
+        {
+            ArrayPool<ulong>.Shared.Return(_cacheBits!);
+            ArrayPool<byte>.Shared.Return(_cacheText!);
+            ArrayPool<byte>.Shared.Return(_cacheLengths);
+            (_cacheBits, _cacheText, _cacheLengths) = (null, null, null);
+        }
+    }
 }

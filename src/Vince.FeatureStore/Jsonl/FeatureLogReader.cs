@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -99,7 +100,7 @@ public sealed class FeatureLogReader : IFeatureQuery
         const int ChunkSize = 512;
         (List<string> files, List<IndexEntry> entries) = (index.Files, index.Entries);
         var handles = new SafeFileHandle?[files.Count];
-        byte[] chunkBytes = new byte[256 * 1024];
+        byte[] chunkBytes = ArrayPool<byte>.Shared.Rent(256 * 1024); // pooled: large arrays cost full collections
         Task<FeatureRecord?[]>? next = null;
         try
         {
@@ -130,6 +131,8 @@ public sealed class FeatureLogReader : IFeatureQuery
             {
                 handle?.Dispose();
             }
+
+            ArrayPool<byte>.Shared.Return(chunkBytes);
         }
 
         FeatureRecord?[] ParseChunk(int start)
@@ -174,7 +177,8 @@ public sealed class FeatureLogReader : IFeatureQuery
 
             if (chunkBytes.Length < total)
             {
-                chunkBytes = new byte[Math.Max(total, chunkBytes.Length * 2)];
+                ArrayPool<byte>.Shared.Return(chunkBytes);
+                chunkBytes = ArrayPool<byte>.Shared.Rent(Math.Max(total, chunkBytes.Length * 2));
             }
 
             var lengths = new int[count];
@@ -276,8 +280,10 @@ public sealed class FeatureLogReader : IFeatureQuery
             scans[fileIndex] = scan;
         }).ConfigureAwait(false);
 
-        var byId = new Dictionary<string, int>(StringComparer.Ordinal);
-        var entries = new List<IndexEntry>();
+        // Sized once: growing these by doubling allocates several large arrays, and large arrays cost full collections.
+        int lines = scans.Sum(static scan => scan.Lines.Count);
+        var byId = new Dictionary<string, int>(lines, StringComparer.Ordinal);
+        var entries = new List<IndexEntry>(lines);
         var assets = new Dictionary<string, string>(StringComparer.Ordinal);
         for (int fileIndex = 0; fileIndex < files.Count; fileIndex++)
         {

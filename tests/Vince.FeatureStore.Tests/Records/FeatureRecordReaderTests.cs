@@ -183,6 +183,7 @@ public sealed class FeatureRecordReaderTests : IDisposable
     [InlineData("""{"id":"a","timestamp":1,"zz":1,"zz":{"b":2}}""", true)]
     [InlineData("""{"id":"a","timestamp":1,"isComplete":false,"timestampUtc":"x","extensionData":{"k":1}}""", true)]
     [InlineData("""{"id":"a","timestamp":1,"news":{"legacyList":[1],"etfFlowBtc":1}}""", true)]
+    [InlineData("""{"id":"a","timestamp":1,"market":{"extensionData":{"x":1},"isComplete":true},"outcome":{"legacyList":2}}""", true)]
     [InlineData("""{"id":"a","timestamp":1,"news":[{"sentiment":1},{"headline":"x"}]}""", true)]
     [InlineData("""{"id":"a","timestamp":1,"news":[]}""", true)]
     [InlineData("""{"id":"a","timestamp":1,"news":"risk_on"}""", false)]
