@@ -607,7 +607,7 @@ internal sealed class FeatureRecordReader
 
     private static double? NullableDouble(ref Utf8JsonReader reader) => reader.TokenType switch
     {
-        JsonTokenType.Number => reader.GetDouble(),
+        JsonTokenType.Number => GetDouble(ref reader),
         JsonTokenType.Null => null,
         _ => throw Unsupported(),
     };
@@ -615,10 +615,122 @@ internal sealed class FeatureRecordReader
     // FiniteDoubleConverter: null reads as NaN.
     private static double Double(ref Utf8JsonReader reader) => reader.TokenType switch
     {
-        JsonTokenType.Number => reader.GetDouble(),
+        JsonTokenType.Number => GetDouble(ref reader),
         JsonTokenType.Null => double.NaN,
         _ => throw Unsupported(),
     };
+
+    /// <summary><see cref="Utf8JsonReader.GetDouble"/>, with a shortcut for the usual short decimals.</summary>
+    private static double GetDouble(ref Utf8JsonReader reader)
+        => !reader.HasValueSequence && TryParseShortDecimal(reader.ValueSpan, out double value) ? value : reader.GetDouble();
+
+    // 10^0 .. 10^22: every one is exactly a double.
+    private static ReadOnlySpan<double> ExactPowersOf10 =>
+    [
+        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19,
+        1e20, 1e21, 1e22,
+    ];
+
+    /// <summary>
+    /// Parses a JSON number (the reader has checked its grammar) whose digits, without the point, form an
+    /// integer w ≤ 2^53 and whose decimal exponent q is within ±22. Then w and 10^|q| are exact doubles and one
+    /// IEEE multiplication or division rounds correctly, so the result is bit for bit what any correct parser
+    /// (the reader's) returns. Anything else returns <see langword="false"/> and goes to the reader.
+    /// </summary>
+    internal static bool TryParseShortDecimal(ReadOnlySpan<byte> number, out double value)
+    {
+        value = 0;
+        int i = 0;
+        bool negative = number.Length > 0 && number[0] == (byte)'-';
+        if (negative)
+        {
+            i = 1;
+        }
+
+        ulong digits = 0;
+        int fractionDigits = 0;
+        bool inFraction = false;
+        for (; i < number.Length; i++)
+        {
+            uint digit = (uint)(number[i] - '0');
+            if (digit <= 9)
+            {
+                if (digits > (1UL << 53) / 10)
+                {
+                    return false; // more digits than an exact double holds
+                }
+
+                digits = (digits * 10) + digit;
+                fractionDigits += inFraction ? 1 : 0;
+            }
+            else if (number[i] == (byte)'.' && !inFraction)
+            {
+                inFraction = true;
+            }
+            else
+            {
+                break;
+            }
+        }
+
+        int exponent = 0;
+        if (i < number.Length)
+        {
+            if ((number[i] | 0x20) != (byte)'e')
+            {
+                return false;
+            }
+
+            i++;
+            bool negativeExponent = i < number.Length && number[i] == (byte)'-';
+            if (i < number.Length && number[i] is (byte)'-' or (byte)'+')
+            {
+                i++;
+            }
+
+            for (; i < number.Length; i++)
+            {
+                uint digit = (uint)(number[i] - '0');
+                if (digit > 9 || exponent > 1000)
+                {
+                    return false;
+                }
+
+                exponent = (exponent * 10) + (int)digit;
+            }
+
+            exponent = negativeExponent ? -exponent : exponent;
+        }
+
+        if (digits > 1UL << 53)
+        {
+            return false;
+        }
+
+        int scale = exponent - fractionDigits;
+        double result = digits;
+        if (scale > 0)
+        {
+            if (scale > 22)
+            {
+                return false;
+            }
+
+            result *= ExactPowersOf10[scale];
+        }
+        else if (scale < 0)
+        {
+            if (scale < -22)
+            {
+                return false;
+            }
+
+            result /= ExactPowersOf10[-scale];
+        }
+
+        value = negative ? -result : result;
+        return true;
+    }
 
     private static bool? NullableBoolean(ref Utf8JsonReader reader) => reader.TokenType switch
     {

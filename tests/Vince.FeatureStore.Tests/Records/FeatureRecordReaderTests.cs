@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Reflection;
 using System.Text;
 using System.Text.Encodings.Web;
@@ -234,6 +235,55 @@ public sealed class FeatureRecordReaderTests : IDisposable
     public void Edge_cases_get_the_serializers_outcome(string json, bool readByTheFastReader)
     {
         Assert.Equal(readByTheFastReader, RecordParity.Check(Encoding.UTF8.GetBytes(json), json));
+    }
+
+    [Fact]
+    public void The_short_decimal_shortcut_parses_bit_for_bit_like_the_reader()
+    {
+        var random = new Random(3);
+        int checkedCount = 0, shortcut = 0;
+        void Check(string text)
+        {
+            byte[] utf8 = Encoding.ASCII.GetBytes(text);
+            var reader = new Utf8JsonReader(utf8);
+            Assert.True(reader.Read() && reader.TokenType == JsonTokenType.Number, text);
+            double expected = reader.GetDouble();
+            checkedCount++;
+            if (FeatureRecordReader.TryParseShortDecimal(utf8, out double actual))
+            {
+                shortcut++;
+                Assert.True(BitConverter.DoubleToInt64Bits(expected) == BitConverter.DoubleToInt64Bits(actual), $"{text}: {actual:R} vs {expected:R}");
+            }
+        }
+
+        foreach (string text in (string[])["0", "-0", "-0.0", "0.0", "1", "-1", "9007199254740992", "9007199254740993", "1e22", "1e23",
+            "1e-22", "1e-23", "123456789012345e-22", "0.1", "0.3", "1E+2", "1e-0", "0e400", "-0e-400", "0.000000000000000000001",
+            "1.7976931348623157e308", "4.9e-324", "97250.5", "-0.00002"])
+        {
+            Check(text);
+        }
+
+        for (int i = 0; i < 100_000; i++)
+        {
+            double value = (random.NextDouble() - 0.5) * Math.Pow(10, random.Next(-10, 18));
+            Check(value.ToString("R", CultureInfo.InvariantCulture));
+            Check(Math.Round(value, random.Next(0, 8)).ToString("R", CultureInfo.InvariantCulture));
+            Check(value.ToString("E" + random.Next(0, 17), CultureInfo.InvariantCulture));
+            var digits = new StringBuilder(random.Next(2) == 0 ? "-" : "");
+            digits.Append((char)('1' + random.Next(9)));
+            digits.Append(string.Concat(Enumerable.Range(0, random.Next(0, 17)).Select(_ => (char)('0' + random.Next(10)))));
+            digits.Append('.').Append((char)('0' + random.Next(10)));
+            digits.Append(string.Concat(Enumerable.Range(0, random.Next(0, 19)).Select(_ => (char)('0' + random.Next(10)))));
+            if (random.Next(3) == 0)
+            {
+                digits.Append('e').Append(random.Next(-30, 30));
+            }
+
+            Check(digits.ToString());
+        }
+
+        // The shortcut takes many of them (and the rest go to the reader).
+        Assert.InRange(shortcut, checkedCount / 4, checkedCount - (checkedCount / 10));
     }
 
     [Fact]
