@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
 using Vince.FeatureStore.Flattening;
 using Vince.FeatureStore.Jsonl;
 
@@ -284,6 +285,7 @@ public static class TrainingExporter
 
         public Span<FeatureValue> AddTextRow() => _values.AsSpan(width * Rows++, width);
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public RowBlock Format()
         {
             CsvRowWriter csv = _csv;
