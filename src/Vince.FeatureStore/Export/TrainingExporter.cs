@@ -1,4 +1,5 @@
-using System.Text;
+using System.Buffers;
+using System.Runtime.CompilerServices;
 using Vince.FeatureStore.Flattening;
 using Vince.FeatureStore.Jsonl;
 
@@ -112,65 +113,30 @@ public static class TrainingExporter
         string? label = model is { } lm ? TrainingModels.LabelColumn(lm) : null;
         var stats = new RunningStats[columns.Count];
         int rows = 0;
-        int read = 0;
 
         string temp = csvPath + ".tmp";
         try
         {
             await using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous))
-            await using (var text = new StreamWriter(stream, new UTF8Encoding(false), 1 << 16))
             {
-                var csv = new CsvRowWriter(text);
-                foreach (string column in columns)
+                using (var header = new CsvRowWriter(4096))
                 {
-                    csv.Field(column);
-                }
-
-                if (label is not null)
-                {
-                    csv.Field(label);
-                }
-
-                csv.EndRow();
-                var history = new FeatureHistory();
-                await foreach (FeatureRecord record in source(cancellationToken).WithCancellation(cancellationToken).ConfigureAwait(false))
-                {
-                    if (model is { } rowModel)
+                    foreach (string column in columns)
                     {
-                        if (TrainingModels.LabelOf(rowModel, record) is { } value)
-                        {
-                            for (int i = 0; i < compiled.Count; i++)
-                            {
-                                double input = compiled.GetValue(i, record, history).ToModelInput();
-                                stats[i].Add(input);
-                                csv.Field(input);
-                            }
-
-                            csv.Field(value);
-                            csv.EndRow();
-                            rows++;
-                        }
-                    }
-                    else if (record.IsComplete)
-                    {
-                        for (int i = 0; i < compiled.Count; i++)
-                        {
-                            csv.Field(compiled.GetValue(i, record, history).ToString());
-                        }
-
-                        csv.EndRow();
-                        rows++;
+                        header.Field(column);
                     }
 
-                    history.Add(record);
-                    if (++read % ProgressInterval == 0)
+                    if (label is not null)
                     {
-                        progress?.Report(new TrainingExportProgress(read, profile.RecordCount, rows));
+                        header.Field(label);
                     }
+
+                    header.EndRow();
+                    await stream.WriteAsync(header.Written, cancellationToken).ConfigureAwait(false);
                 }
+
+                rows = await WriteRowsAsync(stream, source, model, compiled, stats, progress, profile.RecordCount, cancellationToken).ConfigureAwait(false);
             }
-
-            progress?.Report(new TrainingExportProgress(read, profile.RecordCount, rows));
 
             File.Move(temp, csvPath, overwrite: true);
         }
@@ -217,6 +183,183 @@ public static class TrainingExporter
         }
 
         return columns;
+    }
+
+    /// <summary>
+    /// Writes the rows. They are computed here in record order (lag columns need the earlier records of the
+    /// asset) and turned into CSV text in blocks on the thread pool: formatting the numbers costs more than
+    /// computing them. Blocks are written in order and reused, so memory stays bounded.
+    /// </summary>
+    private static async Task<int> WriteRowsAsync(
+        FileStream stream,
+        Func<CancellationToken, IAsyncEnumerable<FeatureRecord>> source,
+        TrainingModel? model,
+        CompiledColumns compiled,
+        RunningStats[] stats,
+        IProgress<TrainingExportProgress>? progress,
+        int totalRecords,
+        CancellationToken cancellationToken)
+    {
+        int width = compiled.Count + (model is null ? 0 : 1);
+        int maxFormatting = Environment.ProcessorCount + 1;
+        var formatting = new Queue<Task<RowBlock>>();
+        var spare = new Stack<RowBlock>();
+        var created = new List<RowBlock>();
+        RowBlock NewBlock()
+        {
+            var fresh = new RowBlock(width, numeric: model is not null);
+            created.Add(fresh);
+            return fresh;
+        }
+
+        int rows = 0;
+        int read = 0;
+        try
+        {
+            RowBlock block = NewBlock();
+            var history = new FeatureHistory();
+            await foreach (FeatureRecord record in source(cancellationToken).WithCancellation(cancellationToken).ConfigureAwait(false))
+            {
+                if (model is { } rowModel)
+                {
+                    if (TrainingModels.LabelOf(rowModel, record) is { } value)
+                    {
+                        Span<double> row = block.AddNumericRow();
+                        for (int i = 0; i < compiled.Count; i++)
+                        {
+                            double input = compiled.GetValue(i, record, history).ToModelInput();
+                            stats[i].Add(input);
+                            row[i] = input;
+                        }
+
+                        row[compiled.Count] = value;
+                        rows++;
+                    }
+                }
+                else if (record.IsComplete)
+                {
+                    Span<FeatureValue> row = block.AddTextRow();
+                    for (int i = 0; i < compiled.Count; i++)
+                    {
+                        row[i] = compiled.GetValue(i, record, history);
+                    }
+
+                    rows++;
+                }
+
+                history.Add(record);
+                if (++read % ProgressInterval == 0)
+                {
+                    progress?.Report(new TrainingExportProgress(read, totalRecords, rows));
+                }
+
+                if (block.IsFull)
+                {
+                    RowBlock full = block;
+                    formatting.Enqueue(Task.Run(full.Format, cancellationToken));
+                    block = spare.Count > 0 ? spare.Pop() : NewBlock();
+                    if (formatting.Count >= maxFormatting)
+                    {
+                        await WriteBlockAsync(stream, formatting.Dequeue(), spare, cancellationToken).ConfigureAwait(false);
+                    }
+                }
+            }
+
+            if (block.Rows > 0)
+            {
+                formatting.Enqueue(Task.FromResult(block.Format()));
+            }
+
+            while (formatting.Count > 0)
+            {
+                await WriteBlockAsync(stream, formatting.Dequeue(), spare, cancellationToken).ConfigureAwait(false);
+            }
+
+            progress?.Report(new TrainingExportProgress(read, totalRecords, rows));
+            return rows;
+        }
+        finally
+        {
+            // After a failure, blocks may still be formatting: let them finish before their arrays go back to the
+            // pool. The failure that got here is what the caller sees.
+            await ((Task)Task.WhenAll(formatting)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            created.ForEach(static b => b.Dispose());
+        }
+    }
+
+    private static async Task WriteBlockAsync(FileStream stream, Task<RowBlock> formatting, Stack<RowBlock> spare, CancellationToken cancellationToken)
+    {
+        RowBlock block = await formatting.ConfigureAwait(false);
+        await stream.WriteAsync(block.Text, cancellationToken).ConfigureAwait(false);
+        block.Clear();
+        spare.Push(block);
+    }
+
+    /// <summary>Up to <see cref="Capacity"/> rows of values, then their CSV text. Its arrays are pooled: dispose it.</summary>
+    private sealed class RowBlock(int width, bool numeric) : IDisposable
+    {
+        private const int Capacity = 256;
+
+        private readonly double[]? _numbers = numeric ? ArrayPool<double>.Shared.Rent(width * Capacity) : null;
+        private readonly FeatureValue[]? _values = numeric ? null : ArrayPool<FeatureValue>.Shared.Rent(width * Capacity);
+        private readonly CsvRowWriter _csv = new();
+
+        public int Rows { get; private set; }
+
+        public bool IsFull => Rows == Capacity;
+
+        public ReadOnlyMemory<byte> Text => _csv.Written;
+
+        public Span<double> AddNumericRow() => _numbers.AsSpan(width * Rows++, width);
+
+        public Span<FeatureValue> AddTextRow() => _values.AsSpan(width * Rows++, width);
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public RowBlock Format()
+        {
+            CsvRowWriter csv = _csv;
+            for (int row = 0; row < Rows; row++)
+            {
+                for (int i = 0; i < width; i++)
+                {
+                    if (_numbers is not null)
+                    {
+                        csv.Field(_numbers[(row * width) + i]);
+                    }
+                    else
+                    {
+                        csv.Field(_values![(row * width) + i]);
+                    }
+                }
+
+                csv.EndRow();
+            }
+
+            return this;
+        }
+
+        public void Clear()
+        {
+            // Text values hold strings of records already written: let them go.
+            _values?.AsSpan(0, width * Rows).Clear();
+            _csv.Clear();
+            Rows = 0;
+        }
+
+        public void Dispose()
+        {
+            Clear();
+            _csv.Dispose();
+            if (_numbers is not null)
+            {
+                ArrayPool<double>.Shared.Return(_numbers);
+            }
+
+            if (_values is not null)
+            {
+                ArrayPool<FeatureValue>.Shared.Return(_values);
+            }
+        }
     }
 
     /// <summary>Welford's streaming mean and variance.</summary>

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json;
 
@@ -32,7 +33,13 @@ internal sealed class ColumnPresence
 
     private readonly HashSet<string> _present = new(StringComparer.Ordinal);
     private readonly List<string> _order = [];
-    private readonly Dictionary<(int Section, int Hash), string[]> _names = [];
+    private readonly Dictionary<(int Section, int Hash), SectionKey[]> _keys = [];
+
+    // Per section, the keys of the last line in their order: lines of one log mostly share a shape, so a key
+    // is usually found by one byte comparison with the key at the same position.
+    private readonly List<SectionKey>[] _lastKeys = [.. Sections.Select(_ => new List<SectionKey>())];
+    private bool _alwaysPresentAdded;
+    private bool _labelsObjectColumnsAdded;
 
     // State of the line being scanned.
     private bool _labels;
@@ -62,9 +69,13 @@ internal sealed class ColumnPresence
         _labelsMae = null;
         _outcomeMae = null;
         _outcomeProfitable = null;
-        foreach (string column in AlwaysPresent)
+        if (!_alwaysPresentAdded)
         {
-            Add(column);
+            _alwaysPresentAdded = true;
+            foreach (string column in AlwaysPresent)
+            {
+                Add(column);
+            }
         }
     }
 
@@ -116,6 +127,7 @@ internal sealed class ColumnPresence
     /// <summary>Scans a section value (the reader is on its first token) and leaves the reader on its last token.</summary>
     /// <param name="reader">The reader.</param>
     /// <param name="section">Index into <see cref="Sections"/>.</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Section(ref Utf8JsonReader reader, int section)
     {
         string prefix = Sections[section];
@@ -135,30 +147,35 @@ internal sealed class ColumnPresence
         if (prefix == "label_")
         {
             _labels = true;
-            foreach (string column in LabelsObjectColumns)
+            if (!_labelsObjectColumnsAdded)
             {
-                Add(column);
+                _labelsObjectColumnsAdded = true;
+                foreach (string column in LabelsObjectColumns)
+                {
+                    Add(column);
+                }
             }
         }
 
+        int position = 0;
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            string name = ColumnName(section, prefix, ref reader);
+            SectionKey key = Key(section, position++, ref reader);
             reader.Read();
             JsonTokenType value = reader.TokenType;
             switch (value)
             {
                 case JsonTokenType.Number or JsonTokenType.True or JsonTokenType.False or JsonTokenType.String:
-                    Scalar(name, value);
+                    Scalar(key, value);
                     break;
                 case JsonTokenType.Null:
-                    if (name == "label_rMultiple")
+                    if (key.Rule == KeyRule.LabelRMultiple)
                     {
                         _rMultipleNull = true;
                     }
 
                     break;
-                case JsonTokenType.StartArray when name == "signal_sources":
+                case JsonTokenType.StartArray when key.Rule == KeyRule.SignalSources:
                     // Object-shaped sources give signal_avg_sentiment (their mean sentiment).
                     int depth = reader.CurrentDepth;
                     if (reader.Read() && reader.TokenType == JsonTokenType.StartObject)
@@ -178,17 +195,17 @@ internal sealed class ColumnPresence
                     break;
             }
 
-            if (name == "label_maxAdverseExcursion")
+            switch (key.Rule)
             {
-                _labelsMae = value == JsonTokenType.Null ? _labelsMae : value;
-            }
-            else if (name == "outcome_maxAdverseExcursion")
-            {
-                _outcomeMae = value;
-            }
-            else if (name == "outcome_profitable")
-            {
-                _outcomeProfitable = value;
+                case KeyRule.LabelMae:
+                    _labelsMae = value == JsonTokenType.Null ? _labelsMae : value;
+                    break;
+                case KeyRule.OutcomeMae:
+                    _outcomeMae = value;
+                    break;
+                case KeyRule.OutcomeProfitable:
+                    _outcomeProfitable = value;
+                    break;
             }
         }
     }
@@ -196,24 +213,29 @@ internal sealed class ColumnPresence
     /// <summary>The section prefixes, in the order the version scan passes their indexes.</summary>
     public static readonly string[] Sections = ["market_", "session_", "signal_", "regime_", "news_", "exec_", "outcome_", "label_"];
 
-    private void Scalar(string name, JsonTokenType value)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void Scalar(SectionKey key, JsonTokenType value)
     {
-        switch (name)
+        switch (key.Rule)
         {
-            case "signal_sources" or "signal_factors":
+            case KeyRule.SignalSources or KeyRule.NotAColumn:
                 return; // never columns
-            case "signal_avgSentiment" when value == JsonTokenType.Number:
+            case KeyRule.SignalAvgSentiment when value == JsonTokenType.Number:
                 Add("signal_avg_sentiment");
                 break;
-            case "outcome_maxAdverseExcursion" when value == JsonTokenType.Number:
+            case KeyRule.OutcomeMae when value == JsonTokenType.Number:
                 Add("label_maxAdverseExcursion");
                 break;
-            case "outcome_profitable" when value is JsonTokenType.True or JsonTokenType.False or JsonTokenType.Number:
+            case KeyRule.OutcomeProfitable when value is JsonTokenType.True or JsonTokenType.False or JsonTokenType.Number:
                 Add("label_profitable");
                 break;
         }
 
-        Add(name);
+        if (!key.Added)
+        {
+            key.Added = true;
+            Add(key.Column);
+        }
     }
 
     private void Add(string column)
@@ -224,50 +246,61 @@ internal sealed class ColumnPresence
         }
     }
 
-    /// <summary>The column name of the property the reader is on, built once per distinct key.</summary>
-    private string ColumnName(int section, string prefix, ref Utf8JsonReader reader)
+    /// <summary>The key the reader is on, the <paramref name="position"/>-th of its section object; built once per distinct key.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private SectionKey Key(int section, int position, ref Utf8JsonReader reader)
     {
-        ReadOnlySpan<byte> key = reader.HasValueSequence || reader.ValueIsEscaped ? Encoding.UTF8.GetBytes(reader.GetString()!) : reader.ValueSpan;
-        int hash = Hash(key);
-        if (_names.TryGetValue((section, hash), out string[]? candidates))
+        ReadOnlySpan<byte> name = reader.HasValueSequence || reader.ValueIsEscaped ? Encoding.UTF8.GetBytes(reader.GetString()!) : reader.ValueSpan;
+        List<SectionKey> last = _lastKeys[section];
+        if (position < last.Count && name.SequenceEqual(last[position].Utf8))
         {
-            foreach (string candidate in candidates)
+            return last[position];
+        }
+
+        SectionKey key = Find(section, name);
+        if (position < last.Count)
+        {
+            last[position] = key;
+        }
+        else
+        {
+            last.Add(key);
+        }
+
+        return key;
+    }
+
+    private SectionKey Find(int section, ReadOnlySpan<byte> name)
+    {
+        int hash = Hash(name);
+        if (_keys.TryGetValue((section, hash), out SectionKey[]? candidates))
+        {
+            foreach (SectionKey candidate in candidates)
             {
-                if (Matches(candidate, prefix.Length, key))
+                if (name.SequenceEqual(candidate.Utf8))
                 {
                     return candidate;
                 }
             }
         }
 
-        string name = prefix + Encoding.UTF8.GetString(key);
-        _names[(section, hash)] = candidates is null ? [name] : [.. candidates, name];
-        return name;
+        string column = Sections[section] + Encoding.UTF8.GetString(name);
+        var key = new SectionKey(column, name.ToArray(), RuleOf(column));
+        _keys[(section, hash)] = candidates is null ? [key] : [.. candidates, key];
+        return key;
     }
 
-    private static bool Matches(string candidate, int prefixLength, ReadOnlySpan<byte> key)
+    private static KeyRule RuleOf(string column) => column switch
     {
-        ReadOnlySpan<char> suffix = candidate.AsSpan(prefixLength);
-        if (!Ascii.IsValid(key))
-        {
-            return suffix.SequenceEqual(Encoding.UTF8.GetString(key)); // rare: compare decoded
-        }
-
-        if (suffix.Length != key.Length)
-        {
-            return false;
-        }
-
-        for (int i = 0; i < key.Length; i++)
-        {
-            if (suffix[i] != key[i])
-            {
-                return false;
-            }
-        }
-
-        return true;
-    }
+        "signal_sources" => KeyRule.SignalSources,
+        "signal_factors" => KeyRule.NotAColumn,
+        "signal_avgSentiment" => KeyRule.SignalAvgSentiment,
+        "outcome_maxAdverseExcursion" => KeyRule.OutcomeMae,
+        "outcome_profitable" => KeyRule.OutcomeProfitable,
+        "label_maxAdverseExcursion" => KeyRule.LabelMae,
+        "label_rMultiple" => KeyRule.LabelRMultiple,
+        _ => KeyRule.None,
+    };
 
     private static int Hash(ReadOnlySpan<byte> key)
     {
@@ -279,5 +312,30 @@ internal sealed class ColumnPresence
         }
 
         return (int)hash;
+    }
+
+    /// <summary>The keys whose presence rules differ from "a scalar makes a column".</summary>
+    private enum KeyRule : byte
+    {
+        None,
+        NotAColumn,
+        SignalSources,
+        SignalAvgSentiment,
+        OutcomeMae,
+        OutcomeProfitable,
+        LabelMae,
+        LabelRMultiple,
+    }
+
+    /// <summary>One key of one section: its UTF-8 name, its column, its rule, and whether the column was added.</summary>
+    private sealed class SectionKey(string column, byte[] utf8, KeyRule rule)
+    {
+        public string Column { get; } = column;
+
+        public byte[] Utf8 { get; } = utf8;
+
+        public KeyRule Rule { get; } = rule;
+
+        public bool Added { get; set; }
     }
 }

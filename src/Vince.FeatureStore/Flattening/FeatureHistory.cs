@@ -13,6 +13,10 @@ public sealed class FeatureHistory
 
     private readonly Dictionary<string, Ring> _byAsset = new(StringComparer.Ordinal);
 
+    // The asset looked up last: a row's lag columns ask for the same asset many times in a row.
+    private string? _lastAsset;
+    private Ring? _lastRing;
+
     /// <summary>Adds a record as the newest of its asset (records with an empty asset share one history).</summary>
     /// <param name="record">The record.</param>
     public void Add(FeatureRecord record)
@@ -22,13 +26,19 @@ public sealed class FeatureHistory
         if (!_byAsset.TryGetValue(asset, out Ring? ring))
         {
             _byAsset[asset] = ring = new Ring();
+            _lastAsset = null; // a cached "no history" for this asset is now wrong
         }
 
         ring.Push(record);
     }
 
     /// <summary>Forgets every record.</summary>
-    public void Clear() => _byAsset.Clear();
+    public void Clear()
+    {
+        _byAsset.Clear();
+        _lastAsset = null;
+        _lastRing = null;
+    }
 
     /// <summary>The record <paramref name="lag"/> positions before now (1 = the newest) of <paramref name="asset"/>, if any.</summary>
     /// <param name="asset">The asset.</param>
@@ -38,7 +48,19 @@ public sealed class FeatureHistory
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(lag, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(lag, Depth);
-        return _byAsset.TryGetValue(asset ?? "", out Ring? ring) ? ring.Get(lag) : null;
+        return RingOf(asset ?? "")?.Get(lag);
+    }
+
+    private Ring? RingOf(string asset)
+    {
+        if (ReferenceEquals(asset, _lastAsset))
+        {
+            return _lastRing;
+        }
+
+        _byAsset.TryGetValue(asset, out Ring? ring);
+        (_lastAsset, _lastRing) = (asset, ring);
+        return ring;
     }
 
     private sealed class Ring

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -99,6 +100,7 @@ public sealed class FeatureLogReader : IFeatureQuery
         const int ChunkSize = 512;
         (List<string> files, List<IndexEntry> entries) = (index.Files, index.Entries);
         var handles = new SafeFileHandle?[files.Count];
+        byte[] chunkBytes = ArrayPool<byte>.Shared.Rent(256 * 1024); // pooled: large arrays cost full collections
         Task<FeatureRecord?[]>? next = null;
         try
         {
@@ -129,36 +131,85 @@ public sealed class FeatureLogReader : IFeatureQuery
             {
                 handle?.Dispose();
             }
+
+            ArrayPool<byte>.Shared.Return(chunkBytes);
         }
 
         FeatureRecord?[] ParseChunk(int start)
         {
             int count = Math.Min(ChunkSize, entries.Count - start);
+            int[] lengths = ReadChunk(start, count);
+            byte[] bytes = chunkBytes;
+            var offsets = new int[count];
+            for (int i = 1; i < count; i++)
+            {
+                offsets[i] = offsets[i - 1] + entries[start + i - 1].Length;
+            }
+
             var parsed = new FeatureRecord?[count];
             var options = new ParallelOptions { CancellationToken = cancellationToken, MaxDegreeOfParallelism = Environment.ProcessorCount };
-            Parallel.For(0, count, options, static () => new byte[64 * 1024], (i, _, buffer) =>
+            Parallel.For(0, count, options, i =>
             {
-                IndexEntry entry = entries[start + i];
-                if (buffer.Length < entry.Length)
-                {
-                    buffer = new byte[Math.Max(entry.Length, buffer.Length * 2)];
-                }
-
-                // A synchronous positional read (pread): thread-safe on a shared handle, and the line is
-                // small and usually cached.
-                int read = RandomAccess.Read(Handle(entry.File), buffer.AsSpan(0, entry.Length), entry.Offset);
-                if (RecordLine.TryParse(buffer.AsSpan(0, read), out FeatureRecord? record, out string? error))
+                if (RecordLine.TryParse(bytes.AsSpan(offsets[i], lengths[i]), out FeatureRecord? record, out string? error))
                 {
                     parsed[i] = record;
                 }
                 else
                 {
+                    IndexEntry entry = entries[start + i];
                     Skip(files[entry.File], entry.LineNumber, error!);
                 }
-
-                return buffer;
-            }, static _ => { });
+            });
             return parsed;
+        }
+
+        // Reads the chunk's lines back to back into chunkBytes with one positional read (pread: thread-safe on a
+        // shared handle) per run of lines that follow each other in a file, the usual case for a log written in
+        // time order. Returns how many bytes of each line were read (fewer only if a file shrank meanwhile).
+        // Chunks are parsed one after another, so one buffer serves them all.
+        int[] ReadChunk(int start, int count)
+        {
+            int total = 0;
+            for (int i = 0; i < count; i++)
+            {
+                total += entries[start + i].Length;
+            }
+
+            if (chunkBytes.Length < total)
+            {
+                ArrayPool<byte>.Shared.Return(chunkBytes);
+                chunkBytes = ArrayPool<byte>.Shared.Rent(Math.Max(total, chunkBytes.Length * 2));
+            }
+
+            var lengths = new int[count];
+            int position = 0;
+            for (int first = 0; first < count;)
+            {
+                IndexEntry head = entries[start + first];
+                int last = first;
+                int runBytes = head.Length;
+                while (last + 1 < count
+                       && entries[start + last + 1] is { } following
+                       && following.File == head.File
+                       && following.Offset == head.Offset + runBytes)
+                {
+                    last++;
+                    runBytes += following.Length;
+                }
+
+                int read = ReadFully(Handle(head.File), chunkBytes.AsSpan(position, runBytes), head.Offset);
+                for (int i = first; i <= last; i++)
+                {
+                    int length = entries[start + i].Length;
+                    lengths[i] = Math.Clamp(read, 0, length);
+                    read -= length;
+                }
+
+                position += runBytes;
+                first = last + 1;
+            }
+
+            return lengths;
         }
 
         SafeFileHandle Handle(int file)
@@ -168,6 +219,23 @@ public sealed class FeatureLogReader : IFeatureQuery
                 return handles[file] ??= File.OpenHandle(files[file], FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
             }
         }
+    }
+
+    private static int ReadFully(SafeFileHandle handle, Span<byte> destination, long offset)
+    {
+        int total = 0;
+        while (total < destination.Length)
+        {
+            int read = RandomAccess.Read(handle, destination[total..], offset + total);
+            if (read == 0)
+            {
+                break; // the file is shorter than indexed
+            }
+
+            total += read;
+        }
+
+        return total;
     }
 
     /// <summary>Counts the records whose latest version matches <paramref name="query"/> without materialising them.</summary>
@@ -253,8 +321,10 @@ public sealed class FeatureLogReader : IFeatureQuery
             scans[fileIndex] = scan;
         }).ConfigureAwait(false);
 
-        var byId = new Dictionary<string, int>(StringComparer.Ordinal);
-        var entries = new List<IndexEntry>();
+        // Sized once: growing these by doubling allocates several large arrays, and large arrays cost full collections.
+        int lines = scans.Sum(static scan => scan.Lines.Count);
+        var byId = new Dictionary<string, int>(lines, StringComparer.Ordinal);
+        var entries = new List<IndexEntry>(lines);
         var assets = new Dictionary<string, string>(StringComparer.Ordinal);
         int[] fileVersions = new int[files.Count];
         int[] fileSkipped = new int[files.Count];

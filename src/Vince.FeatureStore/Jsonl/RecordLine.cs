@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 
 namespace Vince.FeatureStore.Jsonl;
@@ -8,20 +9,58 @@ internal readonly record struct RecordHeader(string Id, long Timestamp, string A
 /// <summary>Parsing of one JSONL line, shared by the reader, the sink shippers and the writer's recovery.</summary>
 internal static class RecordLine
 {
+    // Top-level keys the header scan acts on: 0..7 are the sections in the order of Flattening.ColumnPresence.Sections.
     private const int OutcomeSection = 6;
     private const int LabelsSection = 7;
+    private const int WttKey = 8;
+    private const int IdKey = 9;
+    private const int TimestampKey = 10;
+    private const int AssetKey = 11;
+    private const int AvoidedKey = 12;
+    private const int OtherKey = -1;
 
-    /// <summary>The index in <see cref="Flattening.ColumnPresence.Sections"/> of the section the reader's property names, or −1.</summary>
-    private static int SectionIndex(ref Utf8JsonReader reader)
+    /// <summary>Which top-level key the reader is on (compared unescaped, like the serializer).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static int TopLevelKey(ref Utf8JsonReader reader)
     {
-        if (reader.ValueTextEquals("market"u8)) { return 0; }
-        if (reader.ValueTextEquals("session"u8)) { return 1; }
-        if (reader.ValueTextEquals("signal"u8)) { return 2; }
-        if (reader.ValueTextEquals("regime"u8)) { return 3; }
-        if (reader.ValueTextEquals("news"u8)) { return 4; }
-        if (reader.ValueTextEquals("execution"u8)) { return 5; }
-        if (reader.ValueTextEquals("outcome"u8)) { return OutcomeSection; }
-        return reader.ValueTextEquals("labels"u8) ? LabelsSection : -1;
+        if (reader.ValueIsEscaped || reader.HasValueSequence)
+        {
+            return EscapedTopLevelKey(ref reader);
+        }
+
+        ReadOnlySpan<byte> name = reader.ValueSpan;
+        return name.Length switch
+        {
+            2 when name.SequenceEqual("id"u8) => IdKey,
+            3 when name.SequenceEqual("wtt"u8) => WttKey,
+            4 when name.SequenceEqual("news"u8) => 4,
+            5 when name.SequenceEqual("asset"u8) => AssetKey,
+            6 when name.SequenceEqual("market"u8) => 0,
+            6 when name.SequenceEqual("signal"u8) => 2,
+            6 when name.SequenceEqual("regime"u8) => 3,
+            6 when name.SequenceEqual("labels"u8) => LabelsSection,
+            7 when name.SequenceEqual("session"u8) => 1,
+            7 when name.SequenceEqual("outcome"u8) => OutcomeSection,
+            7 when name.SequenceEqual("avoided"u8) => AvoidedKey,
+            9 when name.SequenceEqual("timestamp"u8) => TimestampKey,
+            9 when name.SequenceEqual("execution"u8) => 5,
+            _ => OtherKey,
+        };
+    }
+
+    // Rare: ValueTextEquals compares the unescaped text without decoding it.
+    private static int EscapedTopLevelKey(ref Utf8JsonReader reader)
+    {
+        ReadOnlySpan<string> names = ["market", "session", "signal", "regime", "news", "execution", "outcome", "labels", "wtt", "id", "timestamp", "asset", "avoided"];
+        for (int key = 0; key < names.Length; key++)
+        {
+            if (reader.ValueTextEquals(names[key]))
+            {
+                return key;
+            }
+        }
+
+        return OtherKey;
     }
 
     // InvalidOperationException: e.g. invalid UTF-8 inside a string, or a token of the wrong type.
@@ -41,14 +80,18 @@ internal static class RecordLine
             return false;
         }
 
-        try
+        // The hand-written reader takes the usual shapes; the serializer decides everything else, with its own message.
+        if (!FeatureRecordReader.TryRead(line, out record))
         {
-            record = FeatureJson.Deserialize(line);
-        }
-        catch (Exception ex) when (IsBadJson(ex))
-        {
-            error = ex.Message;
-            return false;
+            try
+            {
+                record = FeatureJson.Deserialize(line);
+            }
+            catch (Exception ex) when (IsBadJson(ex))
+            {
+                error = ex.Message;
+                return false;
+            }
         }
 
         if (string.IsNullOrEmpty(record.Id))
@@ -88,6 +131,7 @@ internal static class RecordLine
     /// As <see cref="TryReadHeader(ReadOnlySpan{byte}, out RecordHeader, out string?)"/>; with
     /// <paramref name="presence"/>, the sections are walked instead of skipped to note which columns the line has.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static bool TryReadHeader(ReadOnlySpan<byte> line, out RecordHeader header, out string? error, Flattening.ColumnPresence? presence)
     {
         header = default;
@@ -109,66 +153,46 @@ internal static class RecordLine
             presence?.BeginLine();
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
-                if (presence is not null && SectionIndex(ref reader) is int section and >= 0)
+                int key = TopLevelKey(ref reader);
+                reader.Read();
+                if (presence is not null && key is >= 0 and <= LabelsSection)
                 {
-                    reader.Read();
-                    hasOutcome |= section == OutcomeSection && reader.TokenType != JsonTokenType.Null;
-                    hasLabels |= section == LabelsSection && reader.TokenType != JsonTokenType.Null;
-                    presence.Section(ref reader, section);
+                    hasOutcome |= key == OutcomeSection && reader.TokenType != JsonTokenType.Null;
+                    hasLabels |= key == LabelsSection && reader.TokenType != JsonTokenType.Null;
+                    presence.Section(ref reader, key);
+                    continue;
                 }
-                else if (presence is not null && reader.ValueTextEquals("wtt"u8))
+
+                if (presence is not null && key == WttKey)
                 {
-                    reader.Read();
                     presence.Wtt(ref reader);
+                    continue;
                 }
-                else if (reader.ValueTextEquals("id"u8))
+
+                switch (key)
                 {
-                    reader.Read();
-                    id = reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
-                    reader.Skip();
-                }
-                else if (reader.ValueTextEquals("timestamp"u8))
-                {
-                    reader.Read();
-                    if (reader.TokenType == JsonTokenType.Number)
-                    {
+                    case IdKey:
+                        id = reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
+                        break;
+                    case TimestampKey when reader.TokenType == JsonTokenType.Number:
                         timestamp = LenientIntegers.ReadInt64(ref reader);
                         hasTimestamp = true;
-                    }
-                    else
-                    {
-                        reader.Skip();
-                    }
+                        break;
+                    case AssetKey:
+                        asset = reader.TokenType == JsonTokenType.String ? reader.GetString() ?? "" : "";
+                        break;
+                    case OutcomeSection:
+                        hasOutcome = reader.TokenType != JsonTokenType.Null;
+                        break;
+                    case LabelsSection:
+                        hasLabels = reader.TokenType != JsonTokenType.Null;
+                        break;
+                    case AvoidedKey:
+                        hasAvoided = reader.TokenType != JsonTokenType.Null;
+                        break;
                 }
-                else if (reader.ValueTextEquals("asset"u8))
-                {
-                    reader.Read();
-                    asset = reader.TokenType == JsonTokenType.String ? reader.GetString() ?? "" : "";
-                    reader.Skip();
-                }
-                else if (reader.ValueTextEquals("outcome"u8))
-                {
-                    reader.Read();
-                    hasOutcome = reader.TokenType != JsonTokenType.Null;
-                    reader.Skip();
-                }
-                else if (reader.ValueTextEquals("labels"u8))
-                {
-                    reader.Read();
-                    hasLabels = reader.TokenType != JsonTokenType.Null;
-                    reader.Skip();
-                }
-                else if (reader.ValueTextEquals("avoided"u8))
-                {
-                    reader.Read();
-                    hasAvoided = reader.TokenType != JsonTokenType.Null;
-                    reader.Skip();
-                }
-                else
-                {
-                    reader.Read();
-                    reader.Skip();
-                }
+
+                reader.Skip(); // no-op on a scalar
             }
 
             if (reader.TokenType != JsonTokenType.EndObject || reader.Read())

@@ -185,6 +185,10 @@ internal sealed class LenientNullableInt32Converter : JsonConverter<int?>
 internal sealed class SignalSourceListConverter : JsonConverter<IReadOnlyList<SignalSource>>
 {
     public override IReadOnlyList<SignalSource>? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+        => ReadList(ref reader);
+
+    /// <summary>Reads the array the reader is on; shared with <see cref="FeatureRecordReader"/> so both readers build the same list.</summary>
+    internal static List<SignalSource> ReadList(ref Utf8JsonReader reader)
     {
         if (reader.TokenType != JsonTokenType.StartArray)
         {
