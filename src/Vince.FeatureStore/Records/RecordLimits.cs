@@ -18,16 +18,16 @@ internal static class RecordLimits
     public const int MaxAssetLength = 256;
 
     /// <summary>Why a record's id, asset or timestamp is beyond the limits, or <see langword="null"/>.</summary>
-    public static string? Check(string id, string asset, long timestamp)
+    public static string? Check(string? id, string? asset, long timestamp)
     {
-        if (id.Length > MaxIdLength)
+        if (id?.Length > MaxIdLength)
         {
-            return $"the record's id is {id.Length} characters long (at most {MaxIdLength})";
+            return $"the record's id is {id!.Length} characters long (at most {MaxIdLength})";
         }
 
-        if (asset.Length > MaxAssetLength)
+        if (asset?.Length > MaxAssetLength)
         {
-            return $"the record's asset is {asset.Length} characters long (at most {MaxAssetLength})";
+            return $"the record's asset is {asset!.Length} characters long (at most {MaxAssetLength})";
         }
 
         return timestamp > MaxTimestamp ? $"the record's timestamp {timestamp} is beyond year 9999" : null;

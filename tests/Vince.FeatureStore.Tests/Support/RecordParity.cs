@@ -38,7 +38,7 @@ internal static class RecordParity
             AssertSame(expected!, actual!, label);
         }
 
-        // The log reader's outcome: the serializer's error message, or its own two checks on a parsed record.
+        // The log reader's outcome: the serializer's error message, or its own checks on a parsed record (id, timestamp, limits).
         bool parsed = RecordLine.TryParse(line, out FeatureRecord? viaLog, out string? error);
         if (expectedError is not null)
         {
@@ -48,6 +48,11 @@ internal static class RecordParity
         else if (string.IsNullOrEmpty(expected!.Id) || expected.Timestamp <= 0)
         {
             Assert.False(parsed, $"{label}: accepted without id or timestamp");
+        }
+        else if (expected.Id.Length > 256 || expected.Asset?.Length > 256 || expected.Timestamp > DateTimeOffset.MaxValue.ToUnixTimeMilliseconds())
+        {
+            // Beyond what the sinks can store (ids/assets of 256 characters, year 9999): the log reader skips it.
+            Assert.False(parsed, $"{label}: accepted beyond the record limits");
         }
         else
         {
