@@ -56,7 +56,6 @@ internal sealed class CsvRowWriter(int initialCapacity = 64 * 1024) : IDisposabl
         WriteByte((byte)'"');
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Field(double value)
     {
         Separator();

@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Runtime.CompilerServices;
 using Vince.FeatureStore.Flattening;
 using Vince.FeatureStore.Jsonl;
 
@@ -314,7 +313,6 @@ public static class TrainingExporter
 
         public Span<FeatureValue> AddTextRow() => _values.AsSpan(width * Rows++, width);
 
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public RowBlock Format()
         {
             CsvRowWriter csv = _csv;

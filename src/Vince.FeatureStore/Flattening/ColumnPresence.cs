@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json;
 
@@ -127,7 +126,6 @@ internal sealed class ColumnPresence
     /// <summary>Scans a section value (the reader is on its first token) and leaves the reader on its last token.</summary>
     /// <param name="reader">The reader.</param>
     /// <param name="section">Index into <see cref="Sections"/>.</param>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Section(ref Utf8JsonReader reader, int section)
     {
         string prefix = Sections[section];
@@ -213,7 +211,6 @@ internal sealed class ColumnPresence
     /// <summary>The section prefixes, in the order the version scan passes their indexes.</summary>
     public static readonly string[] Sections = ["market_", "session_", "signal_", "regime_", "news_", "exec_", "outcome_", "label_"];
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Scalar(SectionKey key, JsonTokenType value)
     {
         switch (key.Rule)
@@ -247,7 +244,6 @@ internal sealed class ColumnPresence
     }
 
     /// <summary>The key the reader is on, the <paramref name="position"/>-th of its section object; built once per distinct key.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private SectionKey Key(int section, int position, ref Utf8JsonReader reader)
     {
         ReadOnlySpan<byte> name = reader.HasValueSequence || reader.ValueIsEscaped ? Encoding.UTF8.GetBytes(reader.GetString()!) : reader.ValueSpan;

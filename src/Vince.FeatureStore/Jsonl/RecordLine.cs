@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using System.Text.Json;
 
 namespace Vince.FeatureStore.Jsonl;
@@ -20,7 +19,6 @@ internal static class RecordLine
     private const int OtherKey = -1;
 
     /// <summary>Which top-level key the reader is on (compared unescaped, like the serializer).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static int TopLevelKey(ref Utf8JsonReader reader)
     {
         if (reader.ValueIsEscaped || reader.HasValueSequence)
@@ -131,7 +129,6 @@ internal static class RecordLine
     /// As <see cref="TryReadHeader(ReadOnlySpan{byte}, out RecordHeader, out string?)"/>; with
     /// <paramref name="presence"/>, the sections are walked instead of skipped to note which columns the line has.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static bool TryReadHeader(ReadOnlySpan<byte> line, out RecordHeader header, out string? error, Flattening.ColumnPresence? presence)
     {
         header = default;

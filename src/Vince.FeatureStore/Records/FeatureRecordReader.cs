@@ -1,5 +1,4 @@
 using System.Diagnostics.CodeAnalysis;
-using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json;
 
@@ -17,16 +16,10 @@ namespace Vince.FeatureStore;
 /// Why: the serializer buffers the init-only properties as boxed constructor arguments and goes through its
 /// converter machinery per value; this reader assigns locals and builds each section once. What it mirrors:
 /// camelCase keys matched case-sensitively; unknown keys into <c>ExtensionData</c> (last duplicate wins, first
-/// position kept); <c>[JsonIgnore]</c> keys skipped; a missing key leaves its property at the constructor-argument
-/// default (so a missing <c>asset</c> is <see langword="null"/>, as there); <c>null</c> for a non-nullable
-/// <see cref="double"/> is NaN; integers through <see cref="LenientIntegers"/>; <c>signal.sources</c> through the
-/// converter's own code.
-/// <para>
-/// The hot methods here, in the version scan (<see cref="Jsonl.RecordLine"/>, <see cref="Flattening.ColumnPresence"/>)
-/// and in the CSV writer are compiled optimized on first call: an export usually runs once in a fresh process
-/// (the command-line tool), where tiered compilation would run them unoptimized for much of the run (a cold
-/// 100k-record export took 3.3–3.9 s without, 2.9–3.2 s with; the warmed-up speed is the same within noise).
-/// </para>
+/// position kept); <c>[JsonIgnore]</c> keys skipped; a missing section or value leaves its property at the
+/// constructor-argument default (a record without <c>id</c> or <c>asset</c> goes to the serializer, whose versions
+/// differ there); <c>null</c> for a non-nullable <see cref="double"/> is NaN; integers through
+/// <see cref="LenientIntegers"/>; <c>signal.sources</c> through the converter's own code.
 /// </remarks>
 internal sealed class FeatureRecordReader
 {
@@ -88,7 +81,6 @@ internal sealed class FeatureRecordReader
     /// <summary>Parses one record line, or returns <see langword="false"/> when the serializer must decide.</summary>
     /// <param name="utf8Json">The line (surrounding whitespace and the line end allowed; no BOM).</param>
     /// <param name="record">The record, when the result is <see langword="true"/>.</param>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static bool TryRead(ReadOnlySpan<byte> utf8Json, [NotNullWhen(true)] out FeatureRecord? record)
     {
         try
@@ -115,10 +107,10 @@ internal sealed class FeatureRecordReader
         return false;
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private FeatureRecord ReadRecord(ref Utf8JsonReader reader)
     {
         string? id = null, asset = null;
+        bool hasId = false, hasAsset = false;
         long timestamp = 0;
         MarketFeatures? market = null;
         SessionFeatures? session = null;
@@ -136,9 +128,9 @@ internal sealed class FeatureRecordReader
         {
             switch (key)
             {
-                case 0: id = Id(ref reader); break;
+                case 0: id = Id(ref reader); hasId = true; break;
                 case 1: timestamp = Int64(ref reader); break;
-                case 2: asset = String(ref reader); break;
+                case 2: asset = String(ref reader); hasAsset = true; break;
                 case 3: market = StartSection(ref reader) ? ReadMarket(ref reader) : null; break;
                 case 4: session = StartSection(ref reader) ? ReadSession(ref reader) : null; break;
                 case 5: signal = StartSection(ref reader) ? ReadSignal(ref reader) : null; break;
@@ -152,7 +144,13 @@ internal sealed class FeatureRecordReader
             }
         }
 
-        // The serializer passes a missing key's default (null) over the property initializer: so does this.
+        // A missing id or asset leaves the property initializer ("") or not, depending on the serializer's
+        // version (System.Text.Json 10 passes null over it); it is rare, so the serializer decides.
+        if (!hasId || !hasAsset)
+        {
+            throw Unsupported();
+        }
+
         return new FeatureRecord
         {
             Id = id!,
@@ -172,7 +170,6 @@ internal sealed class FeatureRecordReader
         };
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static MarketFeatures ReadMarket(ref Utf8JsonReader reader)
     {
         double? price = null, priceChange1h = null, priceChange24h = null, volume24h = null, volumeRatio = null;
@@ -230,7 +227,6 @@ internal sealed class FeatureRecordReader
         };
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private SessionFeatures ReadSession(ref Utf8JsonReader reader)
     {
         string? session = null;
@@ -264,7 +260,6 @@ internal sealed class FeatureRecordReader
         };
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private SignalFeatures ReadSignal(ref Utf8JsonReader reader)
     {
         string? direction = null, strategyName = null, highestWeightSource = null;
@@ -320,7 +315,6 @@ internal sealed class FeatureRecordReader
         };
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private RegimeFeatures ReadRegime(ref Utf8JsonReader reader)
     {
         string? volatilityRegime = null, marketRegime = null, fundingTrend = null, sentiment = null;
@@ -364,7 +358,6 @@ internal sealed class FeatureRecordReader
         return StartSection(ref reader) ? ReadNews(ref reader) : null;
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private NewsFeatures ReadNews(ref Utf8JsonReader reader)
     {
         double? etfFlowBtc = null, etfFlowEth = null, nasdaqChange = null, sentimentScore = null, assetSentimentScore = null;
@@ -407,7 +400,6 @@ internal sealed class FeatureRecordReader
         };
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private ExecutionFeatures ReadExecution(ref Utf8JsonReader reader)
     {
         bool? executed = null, usedPullbackEntry = null;
@@ -456,7 +448,6 @@ internal sealed class FeatureRecordReader
         };
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private OutcomeFeatures ReadOutcome(ref Utf8JsonReader reader)
     {
         double? exitPrice = null, realizedPnl = null, realizedPnlPct = null, feesUsd = null, holdingPeriodMinutes = null;
@@ -500,7 +491,6 @@ internal sealed class FeatureRecordReader
         };
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static FeatureLabels ReadLabels(ref Utf8JsonReader reader)
     {
         bool profitable = false, stopTooTight = false, betterEntryAvailable = false;
@@ -538,7 +528,6 @@ internal sealed class FeatureRecordReader
         };
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private AvoidedDecision ReadAvoided(ref Utf8JsonReader reader)
     {
         string? reason = null;
@@ -562,7 +551,6 @@ internal sealed class FeatureRecordReader
     /// object's end. On the way, unknown keys go into <paramref name="extension"/> as the serializer stores
     /// them (last duplicate wins, first position kept) and ignored keys are skipped.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static bool NextProperty(ref Utf8JsonReader reader, ref Dictionary<string, JsonElement>? extension, KeyTable keys, ref int next, out int key)
     {
         while (true)
@@ -656,7 +644,6 @@ internal sealed class FeatureRecordReader
     /// IEEE multiplication or division rounds correctly, so the result is bit for bit what any correct parser
     /// (the reader's) returns. Anything else returns <see langword="false"/> and goes to the reader.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static bool TryParseShortDecimal(ReadOnlySpan<byte> number, out double value)
     {
         value = 0;
@@ -837,7 +824,6 @@ internal sealed class FeatureRecordReader
         private readonly string?[] _values = new string[Slots];
 
         /// <summary>The string the reader is on, as <see cref="Utf8JsonReader.GetString"/> returns it.</summary>
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public string Get(ref Utf8JsonReader reader)
         {
             ReadOnlySpan<byte> utf8 = reader.ValueSpan;
@@ -887,7 +873,6 @@ internal sealed class FeatureRecordReader
         public int PropertyCount => Properties.Count;
 
         /// <summary>Finds <paramref name="name"/>, trying the key after the previous match first (writers keep declaration order).</summary>
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public int Find(ReadOnlySpan<byte> name, ref int next)
         {
             byte[][] keys = _utf8;
