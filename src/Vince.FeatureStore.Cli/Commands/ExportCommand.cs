@@ -41,10 +41,7 @@ internal static class ExportCommand
     private static async Task<int> RunAsync(CliContext context, ParsedOptions options, CancellationToken cancellationToken)
     {
         string directory = context.DataDirectory(options.Value("data"));
-        if (!Directory.Exists(directory))
-        {
-            throw new CommandFailedException($"the data directory {directory} does not exist (pass --data DIR or set {FeatureStoreOptions.DataDirectoryEnvironmentVariable}).");
-        }
+        CliContext.EnsureDataDirectoryExists(directory);
 
         string modelName = options.Required("model");
         TrainingModel? model = TrainingModels.TryParse(modelName, out TrainingModel parsed) ? parsed : null;

@@ -40,10 +40,7 @@ internal static class ParityCommand
         int maxListed = options.Int("max-listed", 0) ?? 50;
         string data = context.DataDirectory(options.Value("data"));
         string models = context.ModelsDirectory(options.Value("models"));
-        if (!Directory.Exists(data))
-        {
-            throw new CommandFailedException($"the data directory {data} does not exist (pass --data DIR or set {FeatureStoreOptions.DataDirectoryEnvironmentVariable}).");
-        }
+        CliContext.EnsureDataDirectoryExists(data);
 
         using OnnxSignalQualityScorer scorer = Scorers.Load(context, models);
         var reader = new FeatureLogReader(data, null, context.LoggerFactory.CreateLogger<FeatureLogReader>());

@@ -29,10 +29,7 @@ internal static class StatsCommand
     private static async Task<int> RunAsync(CliContext context, ParsedOptions options, CancellationToken cancellationToken)
     {
         string directory = context.DataDirectory(options.Value("data"));
-        if (!Directory.Exists(directory))
-        {
-            throw new CommandFailedException($"the data directory {directory} does not exist (pass --data DIR or set {FeatureStoreOptions.DataDirectoryEnvironmentVariable}).");
-        }
+        CliContext.EnsureDataDirectoryExists(directory);
 
         var reader = new FeatureLogReader(directory, null, context.LoggerFactory.CreateLogger<FeatureLogReader>());
         IReadOnlyList<string> files = reader.GetFiles();

@@ -39,10 +39,7 @@ internal static class SyncSupabaseCommand
         string directory = context.DataDirectory(options.Value("data"));
         bool dryRun = options.Flag("dry-run");
         using SupabaseConnection connection = SupabaseConnection.Resolve(context, options, o => o.Table = options.Value("table") ?? SupabaseOptions.DefaultTable);
-        if (!Directory.Exists(directory))
-        {
-            throw new CommandFailedException($"the data directory {directory} does not exist (pass --data DIR or set {FeatureStoreOptions.DataDirectoryEnvironmentVariable}).");
-        }
+        CliContext.EnsureDataDirectoryExists(directory);
 
         SupabaseFeatureSink sink = connection.CreateSink(context);
         if (!dryRun)

@@ -92,10 +92,7 @@ internal static class TrainCommand
         using SupabaseConnection? connection = options.Flag("push") ? SupabaseConnection.Resolve(context, options) : null;
         string data = context.DataDirectory(options.Value("data"));
         string models = context.ModelsDirectory(options.Value("output"));
-        if (!Directory.Exists(data))
-        {
-            throw new CommandFailedException($"the data directory {data} does not exist (pass --data DIR or set {FeatureStoreOptions.DataDirectoryEnvironmentVariable}).");
-        }
+        CliContext.EnsureDataDirectoryExists(data);
 
         int complete = await new FeatureLogReader(data, null, context.LoggerFactory.CreateLogger<FeatureLogReader>()).CountCompleteAsync(cancellationToken).ConfigureAwait(false);
         context.Info($"train: {complete} complete trade(s) in {data}; the trainer needs at least {minSamples}");

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Vince.FeatureStore.Onnx;
+using Vince.FeatureStore.Cli.CommandLine;
 
 namespace Vince.FeatureStore.Cli;
 
@@ -65,6 +66,17 @@ internal sealed class CliContext
 
     /// <summary>The data directory: <c>--data</c>, else <c>VINCE_FEATURE_STORE_DATA_DIR</c>, else the bot's default; says which on stderr.</summary>
     public string DataDirectory(string? option) => Directory(option, FeatureStoreOptions.DataDirectoryEnvironmentVariable, FeatureStoreOptions.DefaultDataDirectory, "data");
+
+    /// <summary>Fails the command when the data directory <paramref name="directory"/> does not exist, saying how to name one.</summary>
+    /// <param name="directory">The resolved data directory.</param>
+    /// <exception cref="CommandFailedException">The directory does not exist.</exception>
+    public static void EnsureDataDirectoryExists(string directory)
+    {
+        if (!System.IO.Directory.Exists(directory))
+        {
+            throw new CommandFailedException($"the data directory {directory} does not exist (pass --data DIR or set {FeatureStoreOptions.DataDirectoryEnvironmentVariable}).");
+        }
+    }
 
     /// <summary>The models directory: <c>--models</c>, else <c>VINCE_ML_MODELS_DIR</c>, else the bot's default; says which on stderr.</summary>
     public string ModelsDirectory(string? option) => Directory(option, OnnxScoringOptions.ModelsDirectoryEnvironmentVariable, OnnxScoringOptions.DefaultModelsDirectory, "models");
