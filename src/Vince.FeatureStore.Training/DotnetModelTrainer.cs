@@ -11,6 +11,9 @@ using Vince.FeatureStore.Training.Diagnostics;
 using Vince.FeatureStore.Training.Metadata;
 using Vince.FeatureStore.Training.Models;
 
+using Vince.FeatureStore.ModelSets;
+using Vince.FeatureStore.Onnx.Training;
+
 namespace Vince.FeatureStore.Training;
 
 /// <summary>

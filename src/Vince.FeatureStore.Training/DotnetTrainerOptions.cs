@@ -1,5 +1,8 @@
 using System.Globalization;
 
+using Vince.FeatureStore.ModelSets;
+using Vince.FeatureStore.Onnx.Training;
+
 namespace Vince.FeatureStore.Training;
 
 /// <summary>

@@ -1,5 +1,8 @@
 using Vince.FeatureStore.Flattening;
 
+using Vince.FeatureStore.ModelSets;
+using Vince.FeatureStore.Onnx.Training;
+
 namespace Vince.FeatureStore.Training;
 
 /// <summary>What one run of <see cref="DotnetModelTrainer"/> did, in more detail than <see cref="ModelTrainingResult"/>.</summary>

@@ -1,6 +1,8 @@
 using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Engines;
 using Vince.FeatureStore.Jsonl;
+using Vince.FeatureStore.ModelSets;
+using Vince.FeatureStore.Onnx.Training;
 using Vince.FeatureStore.Training;
 
 namespace Vince.FeatureStore.Benchmarks;

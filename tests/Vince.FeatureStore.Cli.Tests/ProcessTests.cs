@@ -38,9 +38,8 @@ public sealed class ProcessTests : IDisposable
     }
 
     [Fact]
-    public async Task Dotnet_pack_makes_a_tool_package_for_net8_and_net10_that_runs_and_scores()
+    public async Task Dotnet_pack_makes_a_tool_package_for_net10_that_runs_and_scores()
     {
-        BuiltToolDll("net8.0");
         BuiltToolDll("net10.0");
         string output = _dir.File("packages");
 
@@ -58,7 +57,7 @@ public sealed class ProcessTests : IDisposable
             XNamespace ns = XDocument.Load(zip.GetEntry("Vince.FeatureStore.Cli.nuspec")!.Open()).Root!.Name.Namespace;
             XDocument nuspec = XDocument.Load(zip.GetEntry("Vince.FeatureStore.Cli.nuspec")!.Open());
             Assert.Contains(nuspec.Descendants(ns + "packageType"), p => (string?)p.Attribute("name") == "DotnetTool");
-            foreach (string framework in new[] { "net8.0", "net10.0" })
+            foreach (string framework in new[] { "net10.0" })
             {
                 Assert.Contains($"tools/{framework}/any/Vince.FeatureStore.Cli.dll", names);
                 Assert.Contains($"tools/{framework}/any/runtimes/linux-x64/native/libonnxruntime.so", names);

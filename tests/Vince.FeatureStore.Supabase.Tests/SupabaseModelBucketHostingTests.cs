@@ -5,7 +5,7 @@ using Microsoft.Extensions.Logging.Testing;
 using Vince.FeatureStore.Onnx;
 using Vince.FeatureStore.Onnx.Tests.Training.Support;
 using Vince.FeatureStore.Supabase.Tests.Support;
-using Vince.FeatureStore.Training;
+using Vince.FeatureStore.ModelSets;
 using static Vince.FeatureStore.Onnx.Tests.Support.SignalQualityRecords;
 
 namespace Vince.FeatureStore.Supabase.Tests;

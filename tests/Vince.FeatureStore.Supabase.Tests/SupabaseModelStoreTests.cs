@@ -2,7 +2,7 @@ using System.Net;
 using System.Security.Cryptography;
 using System.Text.Json;
 using Vince.FeatureStore.Supabase.Tests.Support;
-using Vince.FeatureStore.Training;
+using Vince.FeatureStore.ModelSets;
 
 namespace Vince.FeatureStore.Supabase.Tests;
 

@@ -1,6 +1,8 @@
 using System.Globalization;
 using Microsoft.Extensions.Logging;
 using Vince.FeatureStore.Cli.CommandLine;
+using Vince.FeatureStore.ModelSets;
+using Vince.FeatureStore.Onnx.Training;
 using Vince.FeatureStore.Training;
 
 namespace Vince.FeatureStore.Cli.Commands;

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
-using Vince.FeatureStore.Training;
+using Vince.FeatureStore.ModelSets;
+using Vince.FeatureStore.Onnx.Training;
 
 namespace Vince.FeatureStore.Onnx.Diagnostics;
 

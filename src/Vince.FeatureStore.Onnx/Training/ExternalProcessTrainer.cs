@@ -6,7 +6,10 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Vince.FeatureStore.Onnx.Diagnostics;
 
-namespace Vince.FeatureStore.Training;
+using Vince.FeatureStore.ModelSets;
+using Vince.FeatureStore.Onnx.Training;
+
+namespace Vince.FeatureStore.Onnx.Training;
 
 /// <summary>
 /// Trains by running an external program, by default the bot's Python script

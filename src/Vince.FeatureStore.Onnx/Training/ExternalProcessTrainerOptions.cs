@@ -1,4 +1,7 @@
-namespace Vince.FeatureStore.Training;
+using Vince.FeatureStore.ModelSets;
+using Vince.FeatureStore.Onnx.Training;
+
+namespace Vince.FeatureStore.Onnx.Training;
 
 /// <summary>
 /// Settings of the <see cref="ExternalProcessTrainer"/>: which program to start, with which arguments, for how long.

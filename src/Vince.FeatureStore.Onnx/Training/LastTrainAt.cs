@@ -1,7 +1,10 @@
 using System.Globalization;
 using System.Text;
 
-namespace Vince.FeatureStore.Training;
+using Vince.FeatureStore.ModelSets;
+using Vince.FeatureStore.Onnx.Training;
+
+namespace Vince.FeatureStore.Onnx.Training;
 
 /// <summary>
 /// <c>last_train_at.txt</c> in the models directory (FORMATS §7): the time of the last successful training as Unix epoch

@@ -10,7 +10,10 @@ using Vince.FeatureStore.Onnx.Metadata;
 using Vince.FeatureStore.Onnx.Model;
 using Vince.FeatureStore.Onnx.Scoring;
 
-namespace Vince.FeatureStore.Training;
+using Vince.FeatureStore.ModelSets;
+using Vince.FeatureStore.Onnx.Training;
+
+namespace Vince.FeatureStore.Onnx.Training;
 
 /// <summary>
 /// Checks a trained model set before it is installed: <c>training_metadata.json</c> parses, every model it lists

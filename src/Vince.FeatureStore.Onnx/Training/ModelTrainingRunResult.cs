@@ -1,6 +1,9 @@
 using Vince.FeatureStore.Onnx;
 
-namespace Vince.FeatureStore.Training;
+using Vince.FeatureStore.ModelSets;
+using Vince.FeatureStore.Onnx.Training;
+
+namespace Vince.FeatureStore.Onnx.Training;
 
 /// <summary>What a <see cref="ModelTrainingRunner.RunOnceAsync"/> run ended with.</summary>
 public enum ModelTrainingRunOutcome

@@ -4,7 +4,10 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Vince.FeatureStore.Onnx;
 using Vince.FeatureStore.Onnx.Diagnostics;
 
-namespace Vince.FeatureStore.Training;
+using Vince.FeatureStore.ModelSets;
+using Vince.FeatureStore.Onnx.Training;
+
+namespace Vince.FeatureStore.Onnx.Training;
 
 /// <summary>
 /// One training, start to finish: a fresh staging directory next to the models directory → the trainer → validation

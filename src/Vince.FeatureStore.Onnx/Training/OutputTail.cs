@@ -1,6 +1,9 @@
 using System.Text;
 
-namespace Vince.FeatureStore.Training;
+using Vince.FeatureStore.ModelSets;
+using Vince.FeatureStore.Onnx.Training;
+
+namespace Vince.FeatureStore.Onnx.Training;
 
 /// <summary>The last lines a process wrote (stdout and stderr interleaved), bounded in lines and line length. Thread-safe.</summary>
 internal sealed class OutputTail(int maxLines)

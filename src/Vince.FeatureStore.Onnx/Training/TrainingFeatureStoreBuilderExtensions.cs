@@ -5,7 +5,8 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Vince.FeatureStore;
 using Vince.FeatureStore.Onnx;
-using Vince.FeatureStore.Training;
+using Vince.FeatureStore.ModelSets;
+using Vince.FeatureStore.Onnx.Training;
 
 namespace Microsoft.Extensions.DependencyInjection;
 

@@ -1,6 +1,9 @@
 using Vince.FeatureStore.Onnx;
 
-namespace Vince.FeatureStore.Training;
+using Vince.FeatureStore.ModelSets;
+using Vince.FeatureStore.Onnx.Training;
+
+namespace Vince.FeatureStore.Onnx.Training;
 
 /// <summary>
 /// Settings of the train-when-ready service (<c>.AddTrainingWhenReady(...)</c>, the bot's <c>TRAIN_ONNX_WHEN_READY</c>

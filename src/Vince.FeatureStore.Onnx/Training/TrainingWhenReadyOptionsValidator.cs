@@ -1,6 +1,9 @@
 using Microsoft.Extensions.Options;
 
-namespace Vince.FeatureStore.Training;
+using Vince.FeatureStore.ModelSets;
+using Vince.FeatureStore.Onnx.Training;
+
+namespace Vince.FeatureStore.Onnx.Training;
 
 /// <summary>Validates <see cref="TrainingWhenReadyOptions"/> when the host starts.</summary>
 internal sealed class TrainingWhenReadyOptionsValidator : IValidateOptions<TrainingWhenReadyOptions>

@@ -5,7 +5,10 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Vince.FeatureStore.Onnx.Diagnostics;
 
-namespace Vince.FeatureStore.Training;
+using Vince.FeatureStore.ModelSets;
+using Vince.FeatureStore.Onnx.Training;
+
+namespace Vince.FeatureStore.Onnx.Training;
 
 /// <summary>
 /// The train-when-ready loop: at start-up and then every <see cref="TrainingWhenReadyOptions.CheckInterval"/>, counts the

@@ -5,7 +5,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Vince.FeatureStore;
 using Vince.FeatureStore.Supabase;
-using Vince.FeatureStore.Training;
+using Vince.FeatureStore.ModelSets;
 
 namespace Microsoft.Extensions.DependencyInjection;
 

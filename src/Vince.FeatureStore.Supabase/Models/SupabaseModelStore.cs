@@ -5,7 +5,7 @@ using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Vince.FeatureStore.Supabase.Diagnostics;
-using Vince.FeatureStore.Training;
+using Vince.FeatureStore.ModelSets;
 
 namespace Vince.FeatureStore.Supabase;
 

@@ -1,5 +1,8 @@
 using Vince.FeatureStore.Flattening;
 
+using Vince.FeatureStore.ModelSets;
+using Vince.FeatureStore.Onnx.Training;
+
 namespace Vince.FeatureStore.Training.Data;
 
 /// <summary>

@@ -3,6 +3,9 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
+using Vince.FeatureStore.ModelSets;
+using Vince.FeatureStore.Onnx.Training;
+
 namespace Vince.FeatureStore.Training;
 
 /// <summary>Selects the .NET trainer for the train-when-ready service: <c>.AddTrainingWhenReady(t =&gt; t.UseDotnetTrainer())</c>.</summary>

@@ -3,6 +3,9 @@ using Vince.FeatureStore.Training.Data;
 using Vince.FeatureStore.Training.Evaluation;
 using Vince.FeatureStore.Training.Onnx;
 
+using Vince.FeatureStore.ModelSets;
+using Vince.FeatureStore.Onnx.Training;
+
 namespace Vince.FeatureStore.Training.Models;
 
 /// <summary>A model ready to be written: the ONNX bytes, the fitted ML.NET model and what the metadata says about it.</summary>

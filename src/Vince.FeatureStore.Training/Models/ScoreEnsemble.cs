@@ -1,3 +1,6 @@
+using Vince.FeatureStore.ModelSets;
+using Vince.FeatureStore.Onnx.Training;
+
 namespace Vince.FeatureStore.Training.Models;
 
 /// <summary>

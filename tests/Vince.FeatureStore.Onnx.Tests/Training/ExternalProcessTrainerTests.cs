@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging.Testing;
 using Vince.FeatureStore.Onnx.Tests.Training.Support;
-using Vince.FeatureStore.Training;
+using Vince.FeatureStore.ModelSets;
+using Vince.FeatureStore.Onnx.Training;
 
 namespace Vince.FeatureStore.Onnx.Tests.Training;
 

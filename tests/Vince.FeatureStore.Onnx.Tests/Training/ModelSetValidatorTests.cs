@@ -1,7 +1,8 @@
 using System.Text.Json.Nodes;
 using Vince.FeatureStore.Onnx.Tests.Support;
 using Vince.FeatureStore.Onnx.Tests.Training.Support;
-using Vince.FeatureStore.Training;
+using Vince.FeatureStore.ModelSets;
+using Vince.FeatureStore.Onnx.Training;
 using static Vince.FeatureStore.Onnx.Tests.Support.SignalQualityRecords;
 
 namespace Vince.FeatureStore.Onnx.Tests.Training;

@@ -3,7 +3,8 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Testing;
 using Vince.FeatureStore.Onnx.Tests.Training.Support;
-using Vince.FeatureStore.Training;
+using Vince.FeatureStore.ModelSets;
+using Vince.FeatureStore.Onnx.Training;
 using static Vince.FeatureStore.Onnx.Tests.Support.SignalQualityRecords;
 
 namespace Vince.FeatureStore.Onnx.Tests.Training;

@@ -5,7 +5,8 @@ using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 using Vince.FeatureStore.Onnx.Tests.Training.Support;
-using Vince.FeatureStore.Training;
+using Vince.FeatureStore.ModelSets;
+using Vince.FeatureStore.Onnx.Training;
 using static Vince.FeatureStore.Onnx.Tests.Support.SignalQualityRecords;
 
 namespace Vince.FeatureStore.Onnx.Tests.Training;

@@ -4,6 +4,9 @@ using Microsoft.Extensions.Options;
 using Vince.FeatureStore.Onnx;
 using Vince.FeatureStore.Training.Tests.Support;
 
+using Vince.FeatureStore.ModelSets;
+using Vince.FeatureStore.Onnx.Training;
+
 namespace Vince.FeatureStore.Training.Tests.Hosting;
 
 /// <summary><c>.AddTrainingWhenReady(t =&gt; t.UseDotnetTrainer())</c> in a real host.</summary>

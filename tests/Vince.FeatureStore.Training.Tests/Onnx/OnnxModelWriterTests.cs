@@ -2,6 +2,8 @@ using Microsoft.ML.OnnxRuntime;
 using Vince.FeatureStore.Training.Models;
 using Vince.FeatureStore.Training.Onnx;
 
+using Vince.FeatureStore.ModelSets;
+
 namespace Vince.FeatureStore.Training.Tests.Onnx;
 
 /// <summary>

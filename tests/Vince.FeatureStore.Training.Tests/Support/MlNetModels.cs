@@ -1,6 +1,8 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
 
+using Vince.FeatureStore.ModelSets;
+
 namespace Vince.FeatureStore.Training.Tests.Support;
 
 /// <summary>Loads a saved <c>.mlnet.zip</c> and predicts with ML.NET itself.</summary>

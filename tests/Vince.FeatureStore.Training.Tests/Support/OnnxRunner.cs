@@ -1,6 +1,8 @@
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 
+using Vince.FeatureStore.ModelSets;
+
 namespace Vince.FeatureStore.Training.Tests.Support;
 
 /// <summary>Runs an exported model file with ONNX Runtime, one row at a time.</summary>

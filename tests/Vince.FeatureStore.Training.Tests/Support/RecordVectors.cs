@@ -1,6 +1,8 @@
 using System.Text.Json;
 using Vince.FeatureStore.Flattening;
 
+using Vince.FeatureStore.ModelSets;
+
 namespace Vince.FeatureStore.Training.Tests.Support;
 
 /// <summary>Reads a trained model set back the way a consumer would, independent of the trainer's internals.</summary>

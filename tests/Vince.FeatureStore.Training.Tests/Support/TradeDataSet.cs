@@ -1,5 +1,7 @@
 using Vince.FeatureStore;
 
+using Vince.FeatureStore.ModelSets;
+
 namespace Vince.FeatureStore.Training.Tests.Support;
 
 /// <summary>

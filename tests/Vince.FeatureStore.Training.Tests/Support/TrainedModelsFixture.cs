@@ -1,3 +1,5 @@
+using Vince.FeatureStore.ModelSets;
+
 namespace Vince.FeatureStore.Training.Tests.Support;
 
 /// <summary>One training on a generated trade history, shared by the tests that inspect its output.</summary>

@@ -4,6 +4,8 @@ using Vince.FeatureStore.Flattening;
 using Vince.FeatureStore.Onnx;
 using Vince.FeatureStore.Training.Tests.Support;
 
+using Vince.FeatureStore.ModelSets;
+
 namespace Vince.FeatureStore.Training.Tests.Training;
 
 /// <summary>

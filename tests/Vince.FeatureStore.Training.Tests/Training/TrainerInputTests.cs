@@ -2,6 +2,8 @@ using System.Text.Json;
 using Vince.FeatureStore.Onnx;
 using Vince.FeatureStore.Training.Tests.Support;
 
+using Vince.FeatureStore.ModelSets;
+
 namespace Vince.FeatureStore.Training.Tests.Training;
 
 /// <summary>The trainer on too little, unusable or missing data, with invalid settings and when cancelled.</summary>

@@ -1,4 +1,5 @@
-using Vince.FeatureStore.Training;
+using Vince.FeatureStore.ModelSets;
+using Vince.FeatureStore.Onnx.Training;
 
 namespace Vince.FeatureStore.Onnx.Tests.Training.Support;
 

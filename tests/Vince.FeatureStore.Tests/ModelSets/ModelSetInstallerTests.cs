@@ -1,9 +1,9 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
-using Vince.FeatureStore.Training;
+using Vince.FeatureStore.ModelSets;
 
-namespace Vince.FeatureStore.Tests.Training;
+namespace Vince.FeatureStore.Tests.ModelSets;
 
 /// <summary>The atomic model-set install on real directories: what is replaced, what is kept, and what readers can see.</summary>
 public sealed class ModelSetInstallerTests : IDisposable

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace Vince.FeatureStore.Training;
+namespace Vince.FeatureStore.ModelSets;
 
 /// <summary>Swaps two directories in one atomic rename where the OS offers it.</summary>
 internal static partial class DirectoryExchange

@@ -1,6 +1,6 @@
 using Vince.FeatureStore.Jsonl;
 
-namespace Vince.FeatureStore.Training;
+namespace Vince.FeatureStore.ModelSets;
 
 /// <summary>How <see cref="ModelSetInstaller.Install"/> put the new set in place.</summary>
 public enum ModelSetSwap

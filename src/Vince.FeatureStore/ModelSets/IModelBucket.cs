@@ -1,4 +1,4 @@
-namespace Vince.FeatureStore.Training;
+namespace Vince.FeatureStore.ModelSets;
 
 /// <summary>
 /// A remote copy of the trained model set (<c>*.onnx</c> and <c>training_metadata.json</c>), such as the Supabase

@@ -1,4 +1,4 @@
-namespace Vince.FeatureStore.Training;
+namespace Vince.FeatureStore.ModelSets;
 
 /// <summary>What <see cref="IModelBucket.DownloadIfMissingAsync"/> did.</summary>
 public enum ModelDownloadOutcome

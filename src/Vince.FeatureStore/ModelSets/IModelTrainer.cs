@@ -1,4 +1,4 @@
-namespace Vince.FeatureStore.Training;
+namespace Vince.FeatureStore.ModelSets;
 
 /// <summary>
 /// Trains the model set (<c>signal_quality.onnx</c> and the other models of FORMATS §6, plus
