@@ -40,7 +40,7 @@ public sealed class FeatureStoreRegistrationTests : IDisposable
     }
 
     [Fact]
-    public void Registering_twice_keeps_one_store_behind_both_service_types()
+    public async Task Registering_twice_keeps_one_store_behind_both_service_types()
     {
         var services = new ServiceCollection();
         services.AddVinceFeatureStore(o => o.DataDirectory = _dir.Path);
@@ -48,7 +48,8 @@ public sealed class FeatureStoreRegistrationTests : IDisposable
 
         Assert.Single(services, d => d.ServiceType == typeof(IFeatureStore));
         Assert.Single(services, d => d.ServiceType == typeof(FeatureStore));
-        using ServiceProvider provider = services.BuildServiceProvider();
+        // The store is only IAsyncDisposable: the container must be disposed asynchronously.
+        await using ServiceProvider provider = services.BuildServiceProvider();
         Assert.Same(provider.GetRequiredService<FeatureStore>(), provider.GetRequiredService<IFeatureStore>());
     }
 }
