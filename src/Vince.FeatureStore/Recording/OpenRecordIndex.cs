@@ -17,7 +17,7 @@ internal sealed class OpenRecordIndex(string dataDirectory, int capacity, Unmatc
     /// <summary>Whether <paramref name="update"/> misses the index before the log was scanned, so the scan is due.</summary>
     public bool NeedsLogScanFor(RecordUpdate update) => !_scannedLog && !_open.ContainsKey(update.Id);
 
-    /// <summary>Indexes the open records the log holds (once: later calls are not expected, and a failed scan is not retried).</summary>
+    /// <summary>Indexes the open records the log holds. Once per start: marked done first, so a failed scan is not repeated.</summary>
     /// <param name="cancellationToken">Stops the scan (the store is shutting down).</param>
     public async Task ScanLogAsync(CancellationToken cancellationToken)
     {
