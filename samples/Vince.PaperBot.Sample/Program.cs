@@ -50,8 +50,9 @@ try
 {
     await host.StartAsync();
     ILogger logger = host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Vince.PaperBot.Sample");
-    FeatureStore store = host.Services.GetRequiredService<FeatureStore>();
-    string directory = store.DataDirectory;
+    // The bot records through the interface; the data directory is the concrete store's (the same singleton).
+    IFeatureStore store = host.Services.GetRequiredService<IFeatureStore>();
+    string directory = host.Services.GetRequiredService<FeatureStore>().DataDirectory;
     StrategySettings strategy = arguments.Aggressive ? StrategySettings.Aggressive : StrategySettings.Standard;
     var market = new PaperMarket(arguments.Assets, arguments.Seed);
     var bot = new PaperBot(store, market, strategy, new Random(arguments.Seed + 1), host.Services.GetRequiredService<ILogger<PaperBot>>());

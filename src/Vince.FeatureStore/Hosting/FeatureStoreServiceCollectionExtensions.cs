@@ -53,6 +53,8 @@ public static class FeatureStoreServiceCollectionExtensions
             sp.GetService<ILoggerFactory>(),
             sp.GetService<IMeterFactory>(),
             sp.GetService<TimeProvider>()));
+        // Bots inject the interface; it must be the started store, not a second one.
+        services.TryAddSingleton<IFeatureStore>(sp => sp.GetRequiredService<FeatureStore>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, FeatureStoreHostedService>());
         return options;
     }
