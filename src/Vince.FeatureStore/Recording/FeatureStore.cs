@@ -33,7 +33,9 @@ public sealed class FeatureStore : IFeatureStore, IAsyncDisposable
     private readonly AsyncSignal _logSignal = new();
     private readonly CancellationTokenSource _stop = new();
     private readonly object _startLock = new();
+    private readonly DataDirectoryLock _owner;
     private Task? _disposeTask;
+    private bool _stopReleased;
 
     /// <summary>Creates a store. Nothing runs until <see cref="StartAsync"/>; records may be enqueued before.</summary>
     /// <param name="options">Settings; validated here.</param>
@@ -42,6 +44,7 @@ public sealed class FeatureStore : IFeatureStore, IAsyncDisposable
     /// <param name="meterFactory">Creates the <c>Vince.FeatureStore</c> meter; a private meter when <see langword="null"/>.</param>
     /// <param name="timeProvider">Clock for file names, retries and timeouts; the system clock when <see langword="null"/>.</param>
     /// <exception cref="ArgumentException">The options are invalid or sink names clash.</exception>
+    /// <exception cref="FeatureStoreException">Another process is writing the data directory (one process per directory).</exception>
     public FeatureStore(
         FeatureStoreOptions options,
         IEnumerable<IFeatureSink>? sinks = null,
@@ -64,24 +67,40 @@ public sealed class FeatureStore : IFeatureStore, IAsyncDisposable
 
         DataDirectory = Path.GetFullPath(options.ResolveDataDirectory());
         FileSystemDurability.CreatePrivateDirectory(DataDirectory);
-        _log = new JsonlFeatureLog(DataDirectory, options.RecordsPerFile, options.FsyncOnWrite, _time);
-        _queue = new RecordQueue(options, _metrics, _logger, _time);
-        _shippers = new SinkShippers(sinks, DataDirectory, _log, _logSignal, options, _metrics, loggerFactory, _time);
+        _owner = DataDirectoryLock.Acquire(DataDirectory, _time.GetUtcNow());
+        try
+        {
+            (_log, _queue, _shippers, _writer) = CreateParts(options, sinks, loggerFactory);
+        }
+        catch
+        {
+            _owner.Dispose(); // a store that failed to build must not keep the directory
+            throw;
+        }
+
+        _metrics.ObserveQueue(() => _queue.Count);
+        _metrics.ObserveSinkLag(_shippers.MeasureLag);
+    }
+
+    private (JsonlFeatureLog, RecordQueue, SinkShippers, FeatureLogWriter) CreateParts(FeatureStoreOptions options, IEnumerable<IFeatureSink>? sinks, ILoggerFactory loggerFactory)
+    {
+        var log = new JsonlFeatureLog(DataDirectory, options.RecordsPerFile, options.FsyncOnWrite, _time);
+        var queue = new RecordQueue(options, _metrics, _logger, _time);
+        var shippers = new SinkShippers(sinks, DataDirectory, log, _logSignal, options, _metrics, loggerFactory, _time);
         var unmatched = new UnmatchedUpdatesFile(DataDirectory, options.FsyncOnWrite, _metrics, _logger, _time);
-        _writer = new FeatureLogWriter(
-            _queue,
-            _log,
+        var writer = new FeatureLogWriter(
+            queue,
+            log,
             new OpenRecordIndex(DataDirectory, options.OpenRecordCapacity, unmatched),
-            new LogRetention(options.RetainJsonlDays, DataDirectory, _log, _shippers.All, _logger, _time),
-            _shippers,
+            new LogRetention(options.RetainJsonlDays, DataDirectory, log, shippers.All, _logger, _time),
+            shippers,
             _logSignal,
             options,
             _metrics,
             _logger,
             _time,
             _stop.Token);
-        _metrics.ObserveQueue(() => _queue.Count);
-        _metrics.ObserveSinkLag(_shippers.MeasureLag);
+        return (log, queue, shippers, writer);
     }
 
     /// <summary>The absolute path of the JSONL log directory.</summary>
@@ -236,10 +255,38 @@ public sealed class FeatureStore : IFeatureStore, IAsyncDisposable
 
         await _shippers.DrainAsync(_options.ShutdownTimeout, _logger, _stop.Token).ConfigureAwait(false);
         _log.Dispose();
+        _owner.Dispose();
         _metrics.Dispose();
         FeatureStoreLog.Stopped(_logger, _writer.Flushed.Written);
-        _stop.Dispose();
+        lock (_startLock)
+        {
+            _stopReleased = true;
+            _stop.Dispose();
+        }
+
         _shippers.Dispose();
+    }
+
+    /// <summary>
+    /// Stops as <see cref="DisposeAsync"/> does, but stops waiting for sinks as soon as <paramref name="deadline"/>
+    /// is cancelled (the host's shutdown time is up): the log is written either way, and a sink still behind
+    /// resumes from its cursor on the next start.
+    /// </summary>
+    internal async Task StopAsync(CancellationToken deadline)
+    {
+        using CancellationTokenRegistration onDeadline = deadline.Register(StopWaiting);
+        await DisposeAsync().ConfigureAwait(false);
+    }
+
+    private void StopWaiting()
+    {
+        lock (_startLock)
+        {
+            if (!_stopReleased)
+            {
+                _stop.Cancel();
+            }
+        }
     }
 
     private void StartLoops()

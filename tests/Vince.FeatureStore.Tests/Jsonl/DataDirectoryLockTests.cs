@@ -46,7 +46,23 @@ public sealed class DataDirectoryLockTests : IDisposable
 
         holder.Kill(entireProcessTree: true); // SIGKILL: no clean-up runs, the kernel drops the lock
         await holder.WaitForExitAsync();
-        using DataDirectoryLock mine = DataDirectoryLock.Acquire(_dir.Path, DateTimeOffset.UtcNow);
+        using DataDirectoryLock mine = await AcquireOnceReapedAsync();
+    }
+
+    /// <summary>flock(1)'s child (sleep) shares the locked file and dies a moment after its parent: wait for that.</summary>
+    private async Task<DataDirectoryLock> AcquireOnceReapedAsync()
+    {
+        for (int attempt = 0; ; attempt++)
+        {
+            try
+            {
+                return DataDirectoryLock.Acquire(_dir.Path, DateTimeOffset.UtcNow);
+            }
+            catch (FeatureStoreException) when (attempt < 250)
+            {
+                await Task.Delay(20);
+            }
+        }
     }
 
     private static async Task WaitUntilLockedAsync(string lockFile)
