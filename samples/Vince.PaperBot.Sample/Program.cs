@@ -4,12 +4,13 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Vince.FeatureStore;
+using Vince.FeatureStore.Configuration;
 using Vince.PaperBot.Sample;
 
 // Feature values and the summary are machine-read; keep them independent of the user's locale.
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 
-(SampleArguments? arguments, string? error) = SampleArguments.Parse(args, Environment.GetEnvironmentVariable);
+(SampleArguments? arguments, string? error) = SampleArguments.Parse(args, VinceEnvironment.Process.AsFunc());
 if (arguments is null)
 {
     Console.Error.WriteLine($"error: {error}");
@@ -37,7 +38,7 @@ FeatureStoreBuilder features = builder.Services.AddVinceFeatureStore(o =>
 });
 
 // The bot's database, when it has one: every record also goes to plugin_vince.paper_bot_features.
-if (!string.IsNullOrWhiteSpace(Environment.GetEnvironmentVariable("POSTGRES_URL")))
+if (!string.IsNullOrWhiteSpace(VinceEnvironment.Process.Get(VinceEnvironment.PostgresUrl)))
 {
     features.AddPostgres();
 }

@@ -41,6 +41,9 @@ public sealed class DotnetModelTrainer : IModelTrainer
     private readonly TimeProvider _time;
     private readonly TrainingMetrics _metrics;
 
+    /// <summary>The trainer's settings.</summary>
+    internal DotnetTrainerOptions Options => _options;
+
     /// <summary>Creates the trainer.</summary>
     /// <param name="options">Tree and holdout settings; defaults when <see langword="null"/>.</param>
     /// <param name="logger">Receives the run's events.</param>
