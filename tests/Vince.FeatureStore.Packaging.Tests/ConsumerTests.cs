@@ -6,7 +6,8 @@ using Xunit.Abstractions;
 namespace Vince.FeatureStore.Packaging.Tests;
 
 /// <summary>A new bot project that takes the packages from a local feed, as the Onnx package's README tells it to.</summary>
-public sealed class ConsumerTests(PackedSolution packed, ITestOutputHelper output) : IClassFixture<PackedSolution>
+[Collection(PackedSolution.Collection)]
+public sealed class ConsumerTests(PackedSolution packed, ITestOutputHelper output)
 {
     [Fact]
     public async Task A_new_bot_restores_the_onnx_package_from_a_local_feed_and_built_for_its_runtime_gets_only_that_runtime()

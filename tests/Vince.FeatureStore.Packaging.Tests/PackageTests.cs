@@ -12,7 +12,8 @@ namespace Vince.FeatureStore.Packaging.Tests;
 /// What a team consuming the packages gets: metadata, an icon and a short README of its own per package, symbol
 /// packages whose PDBs (like the DLLs) name no path of the build machine, and a tool package small enough to ship.
 /// </summary>
-public sealed partial class PackageTests(PackedSolution packed) : IClassFixture<PackedSolution>
+[Collection(PackedSolution.Collection)]
+public sealed partial class PackageTests(PackedSolution packed)
 {
     /// <summary>The platforms the tool carries natives for (ONNX Runtime and ML.NET alike).</summary>
     private static readonly string[] ToolRuntimes = ["linux-arm64", "linux-x64", "osx-arm64", "win-x64"];

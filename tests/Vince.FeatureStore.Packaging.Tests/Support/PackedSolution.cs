@@ -12,6 +12,9 @@ namespace Vince.FeatureStore.Packaging.Tests.Support;
 /// </summary>
 public sealed class PackedSolution : IAsyncLifetime
 {
+    /// <summary>The test collection that shares the one pack.</summary>
+    public const string Collection = "Packed solution";
+
     public const string ServerUrl = "https://github.com";
     public const string Repository = "example-owner/vince-feature-store";
     public const string RepositoryUrl = ServerUrl + "/" + Repository;
@@ -81,3 +84,7 @@ public sealed class PackedSolution : IAsyncLifetime
         return Task.CompletedTask;
     }
 }
+
+/// <summary>Every test class of <see cref="PackedSolution.Collection"/> reads the same pack.</summary>
+[CollectionDefinition(PackedSolution.Collection)]
+public sealed class PackedSolutionCollection : ICollectionFixture<PackedSolution>;
