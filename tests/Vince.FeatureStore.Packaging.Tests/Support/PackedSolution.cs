@@ -87,4 +87,4 @@ public sealed class PackedSolution : IAsyncLifetime
 
 /// <summary>Every test class of <see cref="PackedSolution.Collection"/> reads the same pack.</summary>
 [CollectionDefinition(PackedSolution.Collection)]
-public sealed class PackedSolutionCollection : ICollectionFixture<PackedSolution>;
+public sealed class PackedSolutionGroup : ICollectionFixture<PackedSolution>;
