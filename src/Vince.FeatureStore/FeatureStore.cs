@@ -624,7 +624,7 @@ public sealed class FeatureStore : IAsyncDisposable
     private async Task LoadOpenRecordsFromLogAsync()
     {
         _openLoadedFromLog = true;
-        var reader = new FeatureLogReader(DataDirectory);
+        var reader = new FeatureLogReader(DataDirectory, new FeatureLogReaderOptions { RealOnly = true }); // the store's own log
         await foreach (FeatureRecord record in reader.ReadRecordsAsync(FeatureQuery.All, _stop.Token).ConfigureAwait(false))
         {
             if (record.Outcome is null && record.Avoided is null && !_open.ContainsKey(record.Id))
