@@ -26,6 +26,8 @@ if (arguments.ShowHelp)
 // The host gets no args: they are parsed above, and its command-line configuration would accept anything.
 HostApplicationBuilder builder = Host.CreateApplicationBuilder();
 builder.Logging.SetMinimumLevel(arguments.Verbose ? LogLevel.Information : LogLevel.Warning);
+// The bot's start-up line ("[VinceFeatureStore] Supabase dual-write enabled for ML …") shows at every verbosity.
+builder.Logging.AddFilter(typeof(Vince.FeatureStore.Supabase.SupabaseFeatureSink).FullName, LogLevel.Information);
 builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace); // stdout is for the summary
 FeatureStoreBuilder features = builder.Services.AddVinceFeatureStore(o =>
 {
@@ -52,6 +54,7 @@ try
     ILogger logger = host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Vince.PaperBot.Sample");
     FeatureStore store = host.Services.GetRequiredService<FeatureStore>();
     string directory = store.DataDirectory;
+    Console.Error.WriteLine(ShipTargets.Describe(directory, host.Services.GetServices<IFeatureSink>()));
     StrategySettings strategy = arguments.Aggressive ? StrategySettings.Aggressive : StrategySettings.Standard;
     var market = new PaperMarket(arguments.Assets, arguments.Seed);
     var bot = new PaperBot(store, market, strategy, new Random(arguments.Seed + 1), host.Services.GetRequiredService<ILogger<PaperBot>>());
