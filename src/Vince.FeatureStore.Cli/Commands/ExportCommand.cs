@@ -68,7 +68,7 @@ internal static class ExportCommand
         output.WriteLine($"records read: {manifest.RecordCount}");
         if (manifest.RowCount == 0)
         {
-            context.WriteError($"warning: no rows: the data has no record with a {(manifest.Label is { } label ? $"'{label}' label" : "complete trade")} yet ({CommonOptions.LookedAt(reader)}).");
+            context.WriteError($"warning: no rows: the data has no record with a {(manifest.Label is { } label ? $"'{label}' label" : "complete trade")} yet. Files: {CommonOptions.LookedAt(reader)}.");
         }
 
         return VinceFeaturesCli.Success;
