@@ -27,6 +27,8 @@ if (arguments.ShowHelp)
 // The host gets no args: they are parsed above, and its command-line configuration would accept anything.
 HostApplicationBuilder builder = Host.CreateApplicationBuilder();
 builder.Logging.SetMinimumLevel(arguments.Verbose ? LogLevel.Information : LogLevel.Warning);
+// The bot's start-up line ("[VinceFeatureStore] Supabase dual-write enabled for ML …") shows at every verbosity.
+builder.Logging.AddFilter(typeof(Vince.FeatureStore.Supabase.SupabaseFeatureSink).FullName, LogLevel.Information);
 builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace); // stdout is for the summary
 FeatureStoreBuilder features = builder.Services.AddVinceFeatureStore(o =>
 {
@@ -54,6 +56,7 @@ try
     // The bot records through the interface; the data directory is the concrete store's (the same singleton).
     IFeatureStore store = host.Services.GetRequiredService<IFeatureStore>();
     string directory = host.Services.GetRequiredService<FeatureStore>().DataDirectory;
+    Console.Error.WriteLine(ShipTargets.Describe(directory, host.Services.GetServices<IFeatureSink>()));
     StrategySettings strategy = arguments.Aggressive ? StrategySettings.Aggressive : StrategySettings.Standard;
     var market = new PaperMarket(arguments.Assets, arguments.Seed);
     var bot = new PaperBot(store, market, strategy, new Random(arguments.Seed + 1), host.Services.GetRequiredService<ILogger<PaperBot>>());

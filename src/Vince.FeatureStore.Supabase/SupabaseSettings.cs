@@ -41,6 +41,13 @@ public sealed class SupabaseSettings
     /// <summary>Whether both a URL and a key are known, so the sink writes.</summary>
     public bool IsEnabled => Url is not null && ApiKey is not null;
 
+    /// <summary>
+    /// Whether the key acts as the anon role, which row level security holds to the table's policies (the bootstrap SQL
+    /// adds none unless asked: <c>bootstrap-sql --allow-anon-writes</c>): it came from <c>SUPABASE_ANON_KEY</c>, is a
+    /// publishable key (<c>sb_publishable_…</c>), or is a JWT whose <c>role</c> claim is <c>anon</c>.
+    /// </summary>
+    public bool IsAnonKey => ApiKey is { } key && (KeySource == AnonKeyVariable || SupabaseKeyRole.IsAnon(key));
+
     /// <summary>The key; internal so that it cannot leak through a public surface by accident.</summary>
     internal string? ApiKey { get; }
 

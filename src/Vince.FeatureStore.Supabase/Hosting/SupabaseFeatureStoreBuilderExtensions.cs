@@ -135,7 +135,8 @@ public static class SupabaseFeatureStoreBuilderExtensions
         services.TryAddSingleton<IModelBucket>(sp => Find(sp, optionsName).CreateModelStore(
             sp.GetRequiredService<IOptionsMonitor<SupabaseOptions>>().Get(optionsName).ModelBucket,
             sp.GetService<ILogger<SupabaseModelStore>>()));
-        services.AddSingleton<IHostedService>(sp => new SupabaseStartupLog(Logger(sp), enabled: true, probe.Table, reason: ""));
+        string? anonKeySource = settings is { IsAnonKey: true } ? settings.KeySource : null;
+        services.AddSingleton<IHostedService>(sp => new SupabaseStartupLog(Logger(sp), enabled: true, probe.Table, reason: "", anonKeySource));
         return builder;
     }
 

@@ -215,7 +215,7 @@ public sealed class FeatureStore : IFeatureStore, IAsyncDisposable
     internal LogWriterHealth GetLogHealth() => _writer.GetHealth(stopping: _disposeTask is not null);
 
     /// <summary>A reader over this store's data directory.</summary>
-    /// <param name="options">Which extra files to read.</param>
+    /// <param name="options">Which files to read; by default also the training script's <c>synthetic_*.jsonl</c> and <c>combined.jsonl</c>.</param>
     /// <param name="logger">Receives skipped-line warnings.</param>
     /// <returns>A new reader.</returns>
     public FeatureLogReader CreateReader(FeatureLogReaderOptions? options = null, ILogger<FeatureLogReader>? logger = null)

@@ -22,7 +22,7 @@ internal sealed class OpenRecordIndex(string dataDirectory, int capacity, Unmatc
     public async Task ScanLogAsync(CancellationToken cancellationToken)
     {
         _scannedLog = true;
-        var reader = new FeatureLogReader(dataDirectory);
+        var reader = new FeatureLogReader(dataDirectory, new FeatureLogReaderOptions { RealOnly = true }); // the store's own log
         await foreach (FeatureRecord record in reader.ReadRecordsAsync(FeatureQuery.All, cancellationToken).ConfigureAwait(false))
         {
             if (record.Outcome is null && record.Avoided is null && !_open.ContainsKey(record.Id))
