@@ -68,8 +68,7 @@ public static class DotnetTrainerOptionsExtensions
         options.StopLossQuantile = section.Number(nameof(DotnetTrainerOptions.StopLossQuantile)) ?? options.StopLossQuantile;
         options.Seed = section.WholeNumber(nameof(DotnetTrainerOptions.Seed)) ?? options.Seed;
         options.NumberOfThreads = section.WholeNumber(nameof(DotnetTrainerOptions.NumberOfThreads)) ?? options.NumberOfThreads;
-        options.IncludeSynthetic = section.Flag(nameof(DotnetTrainerOptions.IncludeSynthetic)) ?? options.IncludeSynthetic;
-        options.IncludeCombined = section.Flag(nameof(DotnetTrainerOptions.IncludeCombined)) ?? options.IncludeCombined;
+        options.RealOnly = section.Flag(nameof(DotnetTrainerOptions.RealOnly)) ?? options.RealOnly;
         options.SaveMlNetModels = section.Flag(nameof(DotnetTrainerOptions.SaveMlNetModels)) ?? options.SaveMlNetModels;
     }
 

@@ -29,8 +29,7 @@ public sealed class DotnetTrainerConfigurationTests : IDisposable
             ("VinceDotnetTrainer:StopLossQuantile", "0.9"),
             ("VinceDotnetTrainer:Seed", "7"),
             ("VinceDotnetTrainer:NumberOfThreads", "2"),
-            ("VinceDotnetTrainer:IncludeSynthetic", "true"),
-            ("VinceDotnetTrainer:IncludeCombined", "true"),
+            ("VinceDotnetTrainer:RealOnly", "true"),
             ("VinceDotnetTrainer:SaveMlNetModels", "true"));
         var options = new TrainingWhenReadyOptions().UseDotnetTrainer(configuration.GetSection("VinceDotnetTrainer"));
         using ServiceProvider services = new ServiceCollection().BuildServiceProvider();
@@ -39,7 +38,7 @@ public sealed class DotnetTrainerConfigurationTests : IDisposable
 
         Assert.Equal((12, 8, 4, 7, 2), (bound.NumberOfTrees, bound.NumberOfLeaves, bound.MinimumExampleCountPerLeaf, bound.Seed, bound.NumberOfThreads));
         Assert.Equal((0.05, 0.3, 0.9), (bound.LearningRate, bound.HoldoutFraction, bound.StopLossQuantile));
-        Assert.True(bound.IncludeSynthetic && bound.IncludeCombined && bound.SaveMlNetModels);
+        Assert.True(bound.RealOnly && bound.SaveMlNetModels);
     }
 
     [Theory]
