@@ -1,7 +1,5 @@
 using Microsoft.Extensions.Logging;
 using Vince.FeatureStore;
-// Inside a Vince.* namespace the bare name FeatureStore means the namespace Vince.FeatureStore (CS0118).
-using Store = Vince.FeatureStore.FeatureStore;
 
 namespace Vince.PaperBot.Sample;
 
@@ -48,7 +46,7 @@ internal sealed record PaperRunStats(int Completed, int Avoided, DateTimeOffset 
 /// evaluates each free asset, records the decision (traded or avoided) and, for trades, the execution
 /// and later the outcome. Positions on different assets overlap, so the store sees interleaved updates.
 /// </summary>
-internal sealed class PaperBot(Store store, PaperMarket market, StrategySettings strategy, Random random, ILogger<PaperBot> logger)
+internal sealed class PaperBot(IFeatureStore store, PaperMarket market, StrategySettings strategy, Random random, ILogger<PaperBot> logger)
 {
     private const int MaxDecisionDrivers = 15;
     private const int EvaluationMinutes = 30;

@@ -4,12 +4,13 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Vince.FeatureStore;
+using Vince.FeatureStore.Configuration;
 using Vince.PaperBot.Sample;
 
 // Feature values and the summary are machine-read; keep them independent of the user's locale.
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 
-(SampleArguments? arguments, string? error) = SampleArguments.Parse(args, Environment.GetEnvironmentVariable);
+(SampleArguments? arguments, string? error) = SampleArguments.Parse(args, VinceEnvironment.Process.AsFunc());
 if (arguments is null)
 {
     Console.Error.WriteLine($"error: {error}");
@@ -26,6 +27,8 @@ if (arguments.ShowHelp)
 // The host gets no args: they are parsed above, and its command-line configuration would accept anything.
 HostApplicationBuilder builder = Host.CreateApplicationBuilder();
 builder.Logging.SetMinimumLevel(arguments.Verbose ? LogLevel.Information : LogLevel.Warning);
+// The bot's start-up line ("[VinceFeatureStore] Supabase dual-write enabled for ML …") shows at every verbosity.
+builder.Logging.AddFilter(typeof(Vince.FeatureStore.Supabase.SupabaseFeatureSink).FullName, LogLevel.Information);
 builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace); // stdout is for the summary
 FeatureStoreBuilder features = builder.Services.AddVinceFeatureStore(o =>
 {
@@ -37,7 +40,7 @@ FeatureStoreBuilder features = builder.Services.AddVinceFeatureStore(o =>
 });
 
 // The bot's database, when it has one: every record also goes to plugin_vince.paper_bot_features.
-if (!string.IsNullOrWhiteSpace(Environment.GetEnvironmentVariable("POSTGRES_URL")))
+if (!string.IsNullOrWhiteSpace(VinceEnvironment.Process.Get(VinceEnvironment.PostgresUrl)))
 {
     features.AddPostgres();
 }
@@ -50,8 +53,10 @@ try
 {
     await host.StartAsync();
     ILogger logger = host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Vince.PaperBot.Sample");
-    FeatureStore store = host.Services.GetRequiredService<FeatureStore>();
-    string directory = store.DataDirectory;
+    // The bot records through the interface; the data directory is the concrete store's (the same singleton).
+    IFeatureStore store = host.Services.GetRequiredService<IFeatureStore>();
+    string directory = host.Services.GetRequiredService<FeatureStore>().DataDirectory;
+    Console.Error.WriteLine(ShipTargets.Describe(directory, host.Services.GetServices<IFeatureSink>()));
     StrategySettings strategy = arguments.Aggressive ? StrategySettings.Aggressive : StrategySettings.Standard;
     var market = new PaperMarket(arguments.Assets, arguments.Seed);
     var bot = new PaperBot(store, market, strategy, new Random(arguments.Seed + 1), host.Services.GetRequiredService<ILogger<PaperBot>>());

@@ -5,8 +5,8 @@ namespace Vince.PaperBot.Sample;
 /// <summary>The sample's settings: command line plus the bot's own environment variables.</summary>
 internal sealed record SampleArguments
 {
-    public const string AssetsVariable = "VINCE_PAPER_ASSETS";
-    public const string AggressiveVariable = "VINCE_PAPER_AGGRESSIVE";
+    public const string AssetsVariable = Vince.FeatureStore.Configuration.VinceEnvironment.PaperAssets;
+    public const string AggressiveVariable = Vince.FeatureStore.Configuration.VinceEnvironment.PaperAggressive;
 
     public static readonly IReadOnlyList<string> DefaultAssets = ["BTC", "ETH", "SOL", "HYPE"];
 

@@ -1,6 +1,7 @@
 using System.Reflection;
 using Vince.FeatureStore.Cli.CommandLine;
 using Vince.FeatureStore.Cli.Commands;
+using Vince.FeatureStore.Configuration;
 
 namespace Vince.FeatureStore.Cli;
 
@@ -29,7 +30,7 @@ public static class VinceFeaturesCli
     /// <param name="cancellationToken">Cancels the command (Ctrl+C).</param>
     /// <returns>The exit code.</returns>
     public static Task<int> RunAsync(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken = default)
-        => RunAsync(args, stdout, stderr, Environment.GetEnvironmentVariable, cancellationToken);
+        => RunAsync(args, stdout, stderr, VinceEnvironment.Process.AsFunc(), cancellationToken);
 
     /// <summary>Runs the tool with an explicit environment (for tests and hosts).</summary>
     /// <param name="args">The command line, without the program name.</param>

@@ -1,3 +1,5 @@
+using Vince.FeatureStore.Configuration;
+
 namespace Vince.FeatureStore.Onnx;
 
 /// <summary>Settings of the <see cref="OnnxSignalQualityScorer"/>. Validated at start-up when registered in a host.</summary>
@@ -6,8 +8,8 @@ public sealed class OnnxScoringOptions
     /// <summary>The models directory of the existing bot.</summary>
     public const string DefaultModelsDirectory = ".elizadb/vince-paper-bot/models";
 
-    /// <summary>The environment variable the bot uses for the models directory.</summary>
-    public const string ModelsDirectoryEnvironmentVariable = "VINCE_ML_MODELS_DIR";
+    /// <summary>The environment variable the bot uses for the models directory (<see cref="VinceEnvironment.ModelsDirectory"/>).</summary>
+    public const string ModelsDirectoryEnvironmentVariable = VinceEnvironment.ModelsDirectory;
 
     /// <summary>The default threshold when neither <see cref="Threshold"/> nor the metadata sets one.</summary>
     public const double DefaultThreshold = 0.6;
@@ -56,7 +58,7 @@ public sealed class OnnxScoringOptions
 
     /// <summary>The models directory in effect: <see cref="ModelsDirectory"/>, else the environment variable, else the default.</summary>
     /// <returns>The directory.</returns>
-    public string ResolveModelsDirectory() => ResolveModelsDirectory(Environment.GetEnvironmentVariable);
+    public string ResolveModelsDirectory() => ResolveModelsDirectory(VinceEnvironment.Process.AsFunc());
 
     internal string ResolveModelsDirectory(Func<string, string?> environment)
     {
@@ -65,7 +67,7 @@ public sealed class OnnxScoringOptions
             return ModelsDirectory;
         }
 
-        string? fromEnvironment = environment(ModelsDirectoryEnvironmentVariable);
+        string? fromEnvironment = environment(VinceEnvironment.ModelsDirectory);
         return string.IsNullOrWhiteSpace(fromEnvironment) ? DefaultModelsDirectory : fromEnvironment;
     }
 

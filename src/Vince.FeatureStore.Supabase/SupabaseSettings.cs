@@ -1,3 +1,5 @@
+using Vince.FeatureStore.Configuration;
+
 namespace Vince.FeatureStore.Supabase;
 
 /// <summary>
@@ -8,16 +10,16 @@ namespace Vince.FeatureStore.Supabase;
 public sealed class SupabaseSettings
 {
     /// <summary>The environment variable holding the project URL.</summary>
-    public const string UrlVariable = "SUPABASE_URL";
+    public const string UrlVariable = VinceEnvironment.SupabaseUrl;
 
     /// <summary>The environment variable holding the service-role key (preferred: it bypasses row level security).</summary>
-    public const string ServiceRoleKeyVariable = "SUPABASE_SERVICE_ROLE_KEY";
+    public const string ServiceRoleKeyVariable = VinceEnvironment.SupabaseServiceRoleKey;
 
     /// <summary>The environment variable holding the anon key (used when no service-role key is set).</summary>
-    public const string AnonKeyVariable = "SUPABASE_ANON_KEY";
+    public const string AnonKeyVariable = VinceEnvironment.SupabaseAnonKey;
 
     /// <summary>The environment variable holding the Postgres connection URL the project URL can be derived from.</summary>
-    public const string PostgresUrlVariable = "POSTGRES_URL";
+    public const string PostgresUrlVariable = VinceEnvironment.PostgresUrl;
 
     private SupabaseSettings(Uri? url, string urlSource, string? apiKey, string keySource)
     {
@@ -39,18 +41,25 @@ public sealed class SupabaseSettings
     /// <summary>Whether both a URL and a key are known, so the sink writes.</summary>
     public bool IsEnabled => Url is not null && ApiKey is not null;
 
+    /// <summary>
+    /// Whether the key acts as the anon role, which row level security holds to the table's policies (the bootstrap SQL
+    /// adds none unless asked: <c>bootstrap-sql --allow-anon-writes</c>): it came from <c>SUPABASE_ANON_KEY</c>, is a
+    /// publishable key (<c>sb_publishable_…</c>), or is a JWT whose <c>role</c> claim is <c>anon</c>.
+    /// </summary>
+    public bool IsAnonKey => ApiKey is { } key && (KeySource == AnonKeyVariable || SupabaseKeyRole.IsAnon(key));
+
     /// <summary>The key; internal so that it cannot leak through a public surface by accident.</summary>
     internal string? ApiKey { get; }
 
     /// <summary>Resolves the URL and key from <paramref name="options"/> and the environment.</summary>
     /// <param name="options">The options; their <see cref="SupabaseOptions.Url"/> and <see cref="SupabaseOptions.ApiKey"/> win.</param>
-    /// <param name="environment">Reads an environment variable; <see cref="Environment.GetEnvironmentVariable(string)"/> when <see langword="null"/>.</param>
+    /// <param name="environment">Reads an environment variable; the process environment (<see cref="VinceEnvironment.Process"/>) when <see langword="null"/>.</param>
     /// <returns>The resolved settings.</returns>
     /// <exception cref="ArgumentException"><c>SUPABASE_URL</c> is set but is not an absolute http(s) URL.</exception>
     public static SupabaseSettings Resolve(SupabaseOptions options, Func<string, string?>? environment = null)
     {
         ArgumentNullException.ThrowIfNull(options);
-        environment ??= Environment.GetEnvironmentVariable;
+        environment ??= VinceEnvironment.Process.AsFunc();
 
         Uri? url = options.Url;
         string urlSource = "options";

@@ -41,6 +41,9 @@ public sealed class DotnetModelTrainer : IModelTrainer
     private readonly TimeProvider _time;
     private readonly TrainingMetrics _metrics;
 
+    /// <summary>The trainer's settings.</summary>
+    internal DotnetTrainerOptions Options => _options;
+
     /// <summary>Creates the trainer.</summary>
     /// <param name="options">Tree and holdout settings; defaults when <see langword="null"/>.</param>
     /// <param name="logger">Receives the run's events.</param>
@@ -112,24 +115,25 @@ public sealed class DotnetModelTrainer : IModelTrainer
             throw new ModelTrainingException($"The features directory {dataDirectory} does not exist.");
         }
 
-        var reader = new FeatureLogReader(dataDirectory, new FeatureLogReaderOptions { IncludeSynthetic = _options.IncludeSynthetic, IncludeCombined = _options.IncludeCombined });
+        var reader = new FeatureLogReader(dataDirectory, new FeatureLogReaderOptions { RealOnly = _options.RealOnly });
         if (reader.GetFiles().Count == 0)
         {
-            throw new ModelTrainingException($"There is nothing to train on: {dataDirectory} holds no feature log files (features_*.jsonl{(_options.IncludeSynthetic ? ", synthetic_*.jsonl" : "")}{(_options.IncludeCombined ? ", combined.jsonl" : "")}).");
+            throw new ModelTrainingException($"There is nothing to train on: {dataDirectory} holds no feature log files ({string.Join(", ", reader.FilePatterns)}).");
         }
 
-        // Pass 1: what the data holds (column presence and assets decide each model's columns) and the report's statistics.
-        var profile = new FeatureDataProfile();
+        // Pass 1: what the data holds (column presence and assets decide each model's columns, from the log's scan as the
+        // export decides them, so a key null in every record is still a column) and the report's statistics.
+        FeatureDataProfile profile = await reader.GetProfileAsync(cancellationToken).ConfigureAwait(false);
+        long skippedBefore = reader.SkippedLines; // each pass skips the same lines: count one pass
         var statistics = new DataStatistics();
         await foreach (FeatureRecord record in reader.ReadRecordsAsync(cancellationToken: cancellationToken).ConfigureAwait(false))
         {
-            profile.Observe(record);
             statistics.Observe(record);
         }
 
         if (statistics.TotalRecords == 0)
         {
-            throw new ModelTrainingException($"There is nothing to train on: the feature log files in {dataDirectory} hold no valid record ({reader.SkippedLines} invalid line(s) skipped).");
+            throw new ModelTrainingException($"There is nothing to train on: the feature log files in {dataDirectory} hold no valid record ({reader.SkippedLines - skippedBefore} invalid line(s) skipped).");
         }
 
         log.DataRead(statistics.TotalRecords, statistics.TradesWithOutcomes);

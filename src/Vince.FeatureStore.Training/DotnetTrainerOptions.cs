@@ -39,11 +39,11 @@ public sealed class DotnetTrainerOptions
     /// <summary>Threads ML.NET may use; <see langword="null"/> (default) lets ML.NET decide.</summary>
     public int? NumberOfThreads { get; set; }
 
-    /// <summary>Also train on <c>synthetic_*.jsonl</c> (the Python script does unless given <c>--real-only</c>). Default <see langword="false"/>.</summary>
-    public bool IncludeSynthetic { get; set; }
-
-    /// <summary>Also train on <c>combined.jsonl</c>. Default <see langword="false"/>.</summary>
-    public bool IncludeCombined { get; set; }
+    /// <summary>
+    /// Train on the store's own log only, leaving out <c>synthetic_*.jsonl</c> and <c>combined.jsonl</c> (the Python
+    /// script's <c>--real-only</c>). Default <see langword="false"/>: all three, as the script reads them.
+    /// </summary>
+    public bool RealOnly { get; set; }
 
     /// <summary>
     /// Also save each fitted ML.NET model as <c>&lt;name&gt;.mlnet.zip</c> beside its ONNX file (the counterpart of the

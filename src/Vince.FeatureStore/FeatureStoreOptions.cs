@@ -1,3 +1,5 @@
+using Vince.FeatureStore.Configuration;
+
 namespace Vince.FeatureStore;
 
 /// <summary>What <see cref="FeatureStore.Record"/> does when the in-memory queue is full.</summary>
@@ -16,8 +18,8 @@ public sealed class FeatureStoreOptions
     /// <summary>The default data directory of the existing bot.</summary>
     public const string DefaultDataDirectory = ".elizadb/vince-paper-bot/features";
 
-    /// <summary>The environment variable the bot uses for the data directory.</summary>
-    public const string DataDirectoryEnvironmentVariable = "VINCE_FEATURE_STORE_DATA_DIR";
+    /// <summary>The environment variable the bot uses for the data directory (<see cref="VinceEnvironment.DataDirectory"/>).</summary>
+    public const string DataDirectoryEnvironmentVariable = VinceEnvironment.DataDirectory;
 
     /// <summary>
     /// Directory of the JSONL log. When unset: <c>VINCE_FEATURE_STORE_DATA_DIR</c>, else
@@ -76,7 +78,7 @@ public sealed class FeatureStoreOptions
             return DataDirectory;
         }
 
-        string? fromEnvironment = Environment.GetEnvironmentVariable(DataDirectoryEnvironmentVariable);
+        string? fromEnvironment = VinceEnvironment.Process.Get(VinceEnvironment.DataDirectory);
         return string.IsNullOrWhiteSpace(fromEnvironment) ? DefaultDataDirectory : fromEnvironment;
     }
 

@@ -90,6 +90,45 @@ public sealed class CrashWriterProcess : IDisposable
         return output;
     }
 
+    /// <summary>The writer's process id.</summary>
+    public int ProcessId => _process.Id;
+
+    /// <summary>Reads standard output until a line equal to <paramref name="expected"/> appears.</summary>
+    public async Task WaitForLineAsync(string expected, TimeSpan timeout)
+    {
+        using var cts = new CancellationTokenSource(timeout);
+        while (true)
+        {
+            string? line = await _process.StandardOutput.ReadLineAsync(cts.Token);
+            if (line is null)
+            {
+                Assert.Fail($"The crash writer exited before printing {expected}: " + await _process.StandardError.ReadToEndAsync());
+            }
+
+            if (line == expected)
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>Sends a real signal (e.g. TERM, INT) with kill(1).</summary>
+    public void Signal(string name)
+    {
+        using var kill = Process.Start(new ProcessStartInfo("kill", ["-" + name, _process.Id.ToString(CultureInfo.InvariantCulture)]) { UseShellExecute = false })!;
+        kill.WaitForExit();
+        Assert.Equal(0, kill.ExitCode);
+    }
+
+    /// <summary>Waits for the writer to exit on its own; returns its exit code and the rest of its output.</summary>
+    public async Task<(int ExitCode, string Output)> WaitForExitAsync(TimeSpan timeout)
+    {
+        Task<string> stdout = _process.StandardOutput.ReadToEndAsync();
+        Task<string> stderr = _process.StandardError.ReadToEndAsync();
+        await _process.WaitForExitAsync().WaitAsync(timeout);
+        return (_process.ExitCode, await stdout + await stderr);
+    }
+
     private bool TryAck(string line)
     {
         if (line.StartsWith("ACK ", StringComparison.Ordinal) && long.TryParse(line.AsSpan(4), NumberStyles.None, CultureInfo.InvariantCulture, out long n))

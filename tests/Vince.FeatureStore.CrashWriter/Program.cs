@@ -14,6 +14,11 @@ using Vince.FeatureStore.Supabase;
 // an earlier, killed run: found in the log after the restart). --exit-after stops after N versions: flush, wait for
 // the sinks, dispose, print "DONE".
 string directory = args[0];
+if (args.Contains("--hosted"))
+{
+    return await HostedRun.RunAsync(directory, args);
+}
+
 string prefix = Option("--prefix") ?? "crash";
 string? postgres = Option("--postgres");
 string? supabase = Option("--supabase");

@@ -48,4 +48,25 @@ public sealed class SampleSupabaseTests(PostgresFixture fixture) : IClassFixture
         Assert.Empty(h.Server.Faults);
         Assert.Contains(h.Server.Requests, r => r.Status == 429);
     }
+
+    [PostgresFact]
+    public async Task At_its_default_verbosity_the_sample_shows_the_bots_start_up_line_and_the_sinks_it_ships_to()
+    {
+        await using var h = await SupabaseHarness.StartAsync(fixture);
+        using var dir = new TempDirectory();
+
+        (int exitCode, string stdout, string stderr) = await SampleProcess.RunAsync(
+            ["--trades", "5", "--data-dir", dir.Path],
+            new Dictionary<string, string?>
+            {
+                ["SUPABASE_URL"] = h.Server.Url.ToString(),
+                ["SUPABASE_SERVICE_ROLE_KEY"] = SupabaseHarness.ServiceKey,
+                ["POSTGRES_URL"] = null,
+            });
+
+        Assert.True(exitCode == 0, $"exit {exitCode}: {stderr}");
+        Assert.Contains("[VinceFeatureStore] Supabase dual-write enabled for ML (table: vince_paper_bot_features)", stderr, StringComparison.Ordinal);
+        Assert.Contains($"Recording to the JSONL log in {dir.Path}; shipping to supabase (public.vince_paper_bot_features at {h.Server.Url})", stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain(SupabaseHarness.ServiceKey, stdout + stderr, StringComparison.Ordinal);
+    }
 }

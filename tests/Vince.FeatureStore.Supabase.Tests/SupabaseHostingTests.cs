@@ -15,7 +15,8 @@ namespace Vince.FeatureStore.Supabase.Tests;
 /// </summary>
 public sealed class SupabaseHostingTests(PostgresFixture fixture) : IClassFixture<PostgresFixture>
 {
-    private const string EnabledLine = "Supabase dual-write enabled for ML (table: vince_paper_bot_features)";
+    // The bot's start-up line, its prefix included.
+    private const string EnabledLine = "[VinceFeatureStore] Supabase dual-write enabled for ML (table: vince_paper_bot_features)";
 
     private static Func<string, string?> Env(params (string Name, string Value)[] variables)
     {

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using Vince.FeatureStore.Cli.CommandLine;
 using Vince.FeatureStore.Onnx;
 
@@ -6,8 +7,24 @@ namespace Vince.FeatureStore.Cli.Commands;
 /// <summary>Options shared by several commands, with one description each.</summary>
 internal static class CommonOptions
 {
-    public static readonly OptionSpec Data = OptionSpec.Value("data", "DIR", "The feature data directory (the features_*.jsonl files).")
+    public static readonly OptionSpec Data = OptionSpec.Value("data", "DIR", "The feature data directory (features_*.jsonl, then synthetic_*.jsonl and combined.jsonl as the training script reads them).")
         with { DefaultText = $"${FeatureStoreOptions.DataDirectoryEnvironmentVariable}, else {FeatureStoreOptions.DefaultDataDirectory}" };
+
+    public static readonly OptionSpec RealOnly = OptionSpec.Flag("real-only", "Read only the bot's own features_*.jsonl, leaving out synthetic_*.jsonl and combined.jsonl (the training script's --real-only).");
+
+    /// <summary>The reader of the data directory a command reads, with <c>--real-only</c> applied.</summary>
+    public static FeatureLogReader Reader(CliContext context, ParsedOptions options, string directory)
+        => new(directory, new FeatureLogReaderOptions { RealOnly = options.Flag(RealOnly.Name) }, context.LoggerFactory.CreateLogger<FeatureLogReader>());
+
+    /// <summary>What a reader looked at, for a message that found nothing: the files it read, else the patterns it looked for.</summary>
+    public static string LookedAt(FeatureLogReader reader)
+    {
+        IReadOnlyList<string> files = reader.GetFiles();
+        string patterns = string.Join(", ", reader.FilePatterns);
+        return files.Count == 0
+            ? $"no file matching {patterns} in {reader.DataDirectory}"
+            : $"read {string.Join(", ", files.Select(Path.GetFileName))} (files looked for: {patterns})";
+    }
 
     public static readonly OptionSpec Models = OptionSpec.Value("models", "DIR", "The models directory (signal_quality.onnx, training_metadata.json, …).")
         with { DefaultText = $"${OnnxScoringOptions.ModelsDirectoryEnvironmentVariable}, else {OnnxScoringOptions.DefaultModelsDirectory}" };

@@ -27,6 +27,7 @@ internal static class ExportCommand
         Options =
         [
             CommonOptions.Data,
+            CommonOptions.RealOnly,
             OptionSpec.Value("model", "NAME", "The model whose columns and label to export, or 'all'.") with { Required = true, Choices = ModelChoices },
             OptionSpec.Value("out", "FILE", "The CSV file to write (its directory is created).") with { Required = true },
         ],
@@ -51,7 +52,7 @@ internal static class ExportCommand
             throw new UsageException($"--out {csvPath} is a directory; give the CSV file to write.") { Command = Spec.Name };
         }
 
-        var reader = new FeatureLogReader(directory, null, context.LoggerFactory.CreateLogger<FeatureLogReader>());
+        FeatureLogReader reader = CommonOptions.Reader(context, options, directory);
         ProgressReporter progress = context.Progress("export");
         TrainingExportResult result = await TrainingExporter.ExportAsync(
             reader, model, csvPath, new Reporter(progress), cancellationToken).ConfigureAwait(false);
@@ -67,7 +68,7 @@ internal static class ExportCommand
         output.WriteLine($"records read: {manifest.RecordCount}");
         if (manifest.RowCount == 0)
         {
-            context.WriteError($"warning: no rows: the data has no record with a {(manifest.Label is { } label ? $"'{label}' label" : "complete trade")} yet.");
+            context.WriteError($"warning: no rows: the data has no record with a {(manifest.Label is { } label ? $"'{label}' label" : "complete trade")} yet. Files: {CommonOptions.LookedAt(reader)}.");
         }
 
         return VinceFeaturesCli.Success;

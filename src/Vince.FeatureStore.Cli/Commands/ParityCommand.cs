@@ -24,6 +24,7 @@ internal static class ParityCommand
         Options =
         [
             CommonOptions.Data,
+            CommonOptions.RealOnly,
             CommonOptions.Models,
             OptionSpec.Value("max-listed", "N", "How many mismatches to print (all are counted).") with { DefaultText = "50" },
             CommonOptions.Json,
@@ -43,7 +44,7 @@ internal static class ParityCommand
         CliContext.EnsureDataDirectoryExists(data);
 
         using OnnxSignalQualityScorer scorer = Scorers.Load(context, models);
-        var reader = new FeatureLogReader(data, null, context.LoggerFactory.CreateLogger<FeatureLogReader>());
+        FeatureLogReader reader = CommonOptions.Reader(context, options, data);
         DirectoryInfo work = Directory.CreateTempSubdirectory("vince-features-parity-");
         ParityReport report;
         try

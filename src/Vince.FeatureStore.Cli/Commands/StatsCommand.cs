@@ -17,7 +17,7 @@ internal static class StatsCommand
             "A complete trade has an outcome and labels: the rows training waits for (90 by default). Invalid lines (such as a torn last line " +
             "after a crash) are skipped and counted.",
         ],
-        Options = [CommonOptions.Data, CommonOptions.Json],
+        Options = [CommonOptions.Data, CommonOptions.RealOnly, CommonOptions.Json],
         Examples =
         [
             "vince-features stats --data .elizadb/vince-paper-bot/features",
@@ -31,10 +31,15 @@ internal static class StatsCommand
         string directory = context.DataDirectory(options.Value("data"));
         CliContext.EnsureDataDirectoryExists(directory);
 
-        var reader = new FeatureLogReader(directory, null, context.LoggerFactory.CreateLogger<FeatureLogReader>());
+        FeatureLogReader reader = CommonOptions.Reader(context, options, directory);
         IReadOnlyList<string> files = reader.GetFiles();
         context.Info($"stats: scanning {files.Count} file(s), {Format.Bytes(files.Sum(f => new FileInfo(f).Length))}");
         FeatureLogSummary summary = await reader.GetSummaryAsync(cancellationToken).ConfigureAwait(false);
+        if (summary.Records == 0)
+        {
+            context.WriteError($"warning: no records: {CommonOptions.LookedAt(reader)}.");
+        }
+
         if (options.Flag("json"))
         {
             WriteJson(context.Out, summary);

@@ -25,19 +25,23 @@ internal static class TrainCommand
             "(training_metadata.json parses, every listed model loads in ONNX Runtime and its input width matches the metadata). A failed " +
             "training leaves the installed models as they were and prints the trainer's output. With fewer complete trades than " +
             "--min-samples the trainer writes no model: nothing is installed, and the command still succeeds (exit 0) and says so.",
-            "--trainer python runs an external process: <command> <script> --data <data> --output <staging> --min-samples <N>, its output " +
-            "streamed to stderr. --trainer dotnet trains in this process with ML.NET's gradient-boosted trees and exports the same files " +
-            "(Vince.FeatureStore.Training): no Python needed; --command, --script and --timeout do not apply to it.",
+            "The default trainer is the built-in .NET one (Vince.FeatureStore.Training): it trains in this process with ML.NET's gradient-boosted " +
+            "trees and exports the same files; no Python needed. --trainer python (implied by --script or --command) runs an external process: " +
+            "<command> <script> --data <data> --output <staging> --min-samples <N> [--real-only], its output streamed to stderr; the script must " +
+            "exist (name it with --script: the bot's train_models.py lives in the bot's repository).",
+            "Both trainers read features_*.jsonl, then synthetic_*.jsonl, then combined.jsonl, as the training script does; --real-only " +
+            "reads only features_*.jsonl.",
             "--push uploads the installed set to the Supabase bucket afterwards, with the URL and key of 'models push'.",
             CommonOptions.SupabaseKeyNote,
         ],
         Options =
         [
             CommonOptions.Data,
+            CommonOptions.RealOnly,
             OptionSpec.Value("output", "DIR", "The models directory to install the trained set into (created when missing).")
                 with { DefaultText = $"${Onnx.OnnxScoringOptions.ModelsDirectoryEnvironmentVariable}, else {Onnx.OnnxScoringOptions.DefaultModelsDirectory}" },
             OptionSpec.Value("min-samples", "N", "The fewest complete trades to train on.") with { DefaultText = "90" },
-            OptionSpec.Value("trainer", "NAME", "Which trainer runs: the Python script (external process) or the built-in .NET trainer.") with { Choices = [Python, Dotnet], DefaultText = Python },
+            OptionSpec.Value("trainer", "NAME", "Which trainer runs: the Python script (external process) or the built-in .NET trainer.") with { Choices = [Python, Dotnet], DefaultText = $"{Dotnet}; {Python} when --script or --command is given" },
             OptionSpec.Value("command", "CMD", "The program the python trainer runs (on PATH, or a path).") with { DefaultText = ExternalProcessTrainerOptions.DefaultCommand },
             OptionSpec.Value("script", "PATH", "The training script passed to the command.") with { DefaultText = ExternalProcessTrainerOptions.DefaultScriptPath },
             OptionSpec.Value("timeout", "SECONDS", "How long the trainer may run before it is killed.") with { DefaultText = "1800" },
@@ -48,7 +52,7 @@ internal static class TrainCommand
         [
             "vince-features train --data .elizadb/vince-paper-bot/features --output .elizadb/vince-paper-bot/models",
             "vince-features train --min-samples 200 --command /opt/venv/bin/python --script scripts/train_models.py --push",
-            "vince-features train --trainer dotnet --data ./features --output ./models",
+            "vince-features train --trainer python --script ../bot/src/plugins/plugin-vince/scripts/train_models.py --real-only",
         ],
         Run = RunAsync,
     };
@@ -62,6 +66,18 @@ internal static class TrainCommand
             ScriptPath = options.Value("script") ?? ExternalProcessTrainerOptions.DefaultScriptPath,
             Timeout = timeout,
         };
+        if (options.Flag(CommonOptions.RealOnly.Name))
+        {
+            external.Arguments.Add("--real-only"); // the script's own flag
+        }
+
+        if (!options.Has("script") && Path.GetFullPath(external.ScriptPath!) is { } script && !File.Exists(script))
+        {
+            throw new UsageException(
+                $"--trainer python needs the training script: {script} does not exist. Name it with --script PATH " +
+                $"(the bot's {ExternalProcessTrainerOptions.DefaultScriptPath}), or leave out --trainer for the built-in .NET trainer.") { Command = Spec.Name };
+        }
+
         IReadOnlyList<string> problems = external.Validate();
         if (problems.Count > 0)
         {
@@ -78,7 +94,8 @@ internal static class TrainCommand
     {
         int minSamples = options.Int("min-samples", 1) ?? 90;
         TimeSpan timeout = options.Seconds("timeout") ?? TimeSpan.FromMinutes(30);
-        bool dotnet = options.Value("trainer") == Dotnet;
+        // The built-in trainer unless Python is asked for, by name or by configuring its script or command.
+        bool dotnet = options.Value("trainer") is { } trainerName ? trainerName == Dotnet : !options.Has("script") && !options.Has("command");
         if (dotnet && PythonOnlyOptions.FirstOrDefault(options.Has) is { } pythonOnly)
         {
             throw new UsageException($"--{pythonOnly} applies to --trainer python only.") { Command = Spec.Name };
@@ -96,12 +113,17 @@ internal static class TrainCommand
         string models = context.ModelsDirectory(options.Value("output"));
         CliContext.EnsureDataDirectoryExists(data);
 
-        int complete = await new FeatureLogReader(data, null, context.LoggerFactory.CreateLogger<FeatureLogReader>()).CountCompleteAsync(cancellationToken).ConfigureAwait(false);
+        FeatureLogReader reader = CommonOptions.Reader(context, options, data);
+        int complete = await reader.CountCompleteAsync(cancellationToken).ConfigureAwait(false);
         context.Info($"train: {complete} complete trade(s) in {data}; the trainer needs at least {minSamples}");
+        if (complete == 0)
+        {
+            context.WriteError($"warning: no complete trade: {CommonOptions.LookedAt(reader)}.");
+        }
 
         using ILoggerFactory logs = context.ProgressLoggerFactory();
         IModelTrainer trainer = external is null
-            ? new DotnetModelTrainer(new DotnetTrainerOptions(), logs.CreateLogger<DotnetModelTrainer>())
+            ? new DotnetModelTrainer(new DotnetTrainerOptions { RealOnly = options.Flag(CommonOptions.RealOnly.Name) }, logs.CreateLogger<DotnetModelTrainer>())
             : new ExternalProcessTrainer(external, logs.CreateLogger<ExternalProcessTrainer>());
         IModelBucket? bucket = connection is null ? null : ModelsCommand.CreateBucket(connection, Supabase.SupabaseModelStore.DefaultBucket, logs);
         using var runner = new ModelTrainingRunner(trainer, data, models, minSamples, bucket, null, logs.CreateLogger<ModelTrainingRunner>());

@@ -38,6 +38,9 @@ internal static partial class OnnxScoringLog
     [LoggerMessage(EventId = 3010, Level = LogLevel.Information, Message = "{MetadataFile} lists no signal_quality_feature_names; the feature order comes from {FeaturesFile}")]
     public static partial void FeatureNamesFromManifest(ILogger logger, string metadataFile, string featuresFile);
 
+    [LoggerMessage(EventId = 3013, Level = LogLevel.Warning, Message = "{MetadataFile} lists no signal_quality_feature_names (an older training script); the input order is taken from the {Count} keys of improvement_report.feature_importances.signal_quality, which match the model's input width")]
+    public static partial void FeatureNamesFromImportances(ILogger logger, string metadataFile, int count);
+
     [LoggerMessage(EventId = 3011, Level = LogLevel.Warning, Message = "Watching {Directory} failed ({Message}); reloading now and watching again")]
     public static partial void WatcherError(ILogger logger, string directory, string message);
 

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Vince.FeatureStore;
+using Vince.FeatureStore.Configuration;
 using Vince.FeatureStore.Onnx;
 using Vince.FeatureStore.Onnx.Hosting;
 
@@ -32,7 +33,10 @@ public static class OnnxScoringFeatureStoreBuilderExtensions
         return builder;
     }
 
-    /// <summary>Registers <see cref="OnnxSignalQualityScorer"/> with options bound from <paramref name="configuration"/> (e.g. the section <c>VinceOnnxScoring</c>).</summary>
+    /// <summary>
+    /// Registers <see cref="OnnxSignalQualityScorer"/> with options bound from <paramref name="configuration"/> (e.g. the
+    /// section <c>VinceOnnxScoring</c>). A key that is not a setting of <see cref="OnnxScoringOptions"/> fails the start, naming its path.
+    /// </summary>
     /// <param name="builder">The feature store builder.</param>
     /// <param name="configuration">The configuration section holding <see cref="OnnxScoringOptions"/> keys.</param>
     /// <returns>The builder.</returns>
@@ -40,7 +44,7 @@ public static class OnnxScoringFeatureStoreBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(configuration);
-        AddCore(builder.Services).Configure(options => OnnxScoringOptionsBinder.Bind(configuration, options));
+        AddCore(builder.Services).BindSection(configuration, OnnxScoringOptionsBinder.Bind);
         return builder;
     }
 

@@ -240,6 +240,12 @@ public sealed class ImprovementReport
     /// <summary>Keys this type does not know, unchanged.</summary>
     public IReadOnlyDictionary<string, JsonElement> AdditionalProperties { get; init; } = new Dictionary<string, JsonElement>();
 
+    /// <summary>
+    /// Every key of <c>feature_importances.signal_quality</c> in file order (values of any type): the script writes them in
+    /// the model's input order, the only record of that order in metadata without <c>signal_quality_feature_names</c>.
+    /// </summary>
+    internal IReadOnlyList<string>? SignalQualityImportanceNames { get; init; }
+
     internal static ImprovementReport Read(JsonSection report)
     {
         double? threshold = report.Number("suggested_signal_quality_threshold");
@@ -262,7 +268,24 @@ public sealed class ImprovementReport
             SuggestedSignalQualityThreshold = threshold,
             SignalQualityCalibration = report.Object("signal_quality_calibration") is { } calibration ? PlattCalibration.Read(calibration) : null,
             AdditionalProperties = report.Unknown(KnownKeys),
+            SignalQualityImportanceNames = ImportanceNames(report, "signal_quality"),
         };
+    }
+
+    private static List<string>? ImportanceNames(JsonSection report, string model)
+    {
+        if (!report.Element.TryGetProperty("feature_importances", out JsonElement byModel) || byModel.ValueKind != JsonValueKind.Object
+            || !byModel.TryGetProperty(model, out JsonElement features) || features.ValueKind != JsonValueKind.Object)
+        {
+            return null;
+        }
+
+        if (features.TryGetProperty("feature_importances", out JsonElement nested) && nested.ValueKind == JsonValueKind.Object)
+        {
+            features = nested;
+        }
+
+        return features.EnumerateObject().Select(p => p.Name).ToList();
     }
 
     private static Dictionary<string, IReadOnlyDictionary<string, double>>? ReadImportances(JsonSection report)

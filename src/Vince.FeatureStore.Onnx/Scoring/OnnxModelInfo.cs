@@ -25,7 +25,10 @@ public sealed record OnnxModelInfo
     /// <summary>The metadata file, or <see langword="null"/> when there is none.</summary>
     public string? MetadataPath { get; init; }
 
-    /// <summary>The file the feature names come from (the metadata, else <c>signal_quality_features.json</c>).</summary>
+    /// <summary>
+    /// Where the feature names come from: the metadata, else <c>signal_quality_features.json</c>, else (older metadata) the
+    /// metadata's <c>improvement_report.feature_importances.signal_quality</c>.
+    /// </summary>
     public required string FeatureNamesSource { get; init; }
 
     /// <summary>The metadata, or <see langword="null"/> when there is none.</summary>

@@ -20,7 +20,7 @@ internal static class ScoringModelLoader
     {
         string modelPath = files.ModelPath;
         TrainingMetadata? metadata = ReadMetadata(files, logger);
-        (IReadOnlyList<string> names, string namesSource) = FeatureNames(files, metadata, logger);
+        (IReadOnlyList<string> names, string namesSource, bool fromImportances) = FeatureNames(files, metadata, logger);
         if (metadata?.SignalQualityInputDim is { } declaredWidth && declaredWidth != names.Count)
         {
             throw new OnnxModelLoadException(files.MetadataPath,
@@ -55,6 +55,19 @@ internal static class ScoringModelLoader
             catch (OnnxRuntimeException ex)
             {
                 throw new OnnxModelLoadException(modelPath, $"ONNX Runtime cannot load {modelPath}: {ex.Message}", ex);
+            }
+
+            if (fromImportances)
+            {
+                // Importance keys are the input order only when there is one per input (the script lists every input).
+                int width = InputWidth(session);
+                if (width != names.Count)
+                {
+                    throw UnknownOrder(files, metadata,
+                        $" and its improvement_report.feature_importances.signal_quality has {names.Count} keys for a model of {(width > 0 ? width.ToString(CultureInfo.InvariantCulture) : "unknown")} inputs");
+                }
+
+                OnnxScoringLog.FeatureNamesFromImportances(logger, files.MetadataPath, names.Count);
             }
 
             string inputName = CheckInput(session, names.Count, modelPath, namesSource);
@@ -149,11 +162,16 @@ internal static class ScoringModelLoader
         return metadata;
     }
 
-    private static (IReadOnlyList<string> Names, string Source) FeatureNames(ModelFiles files, TrainingMetadata? metadata, ILogger logger)
+    /// <summary>
+    /// The input order: <c>signal_quality_feature_names</c>, else <c>signal_quality_features.json</c>, else the keys of the
+    /// signal-quality feature importances (older metadata; <c>FromImportances</c>: only once their count is checked
+    /// against the model's input width).
+    /// </summary>
+    private static (IReadOnlyList<string> Names, string Source, bool FromImportances) FeatureNames(ModelFiles files, TrainingMetadata? metadata, ILogger logger)
     {
         if (metadata?.SignalQualityFeatureNames is { Count: > 0 } fromMetadata)
         {
-            return (fromMetadata, files.MetadataPath);
+            return (fromMetadata, files.MetadataPath, false);
         }
 
         if (files.FeaturesBytes is { } features)
@@ -177,16 +195,29 @@ internal static class ScoringModelLoader
             }
 
             OnnxScoringLog.FeatureNamesFromManifest(logger, files.MetadataPath, files.FeaturesPath);
-            return (names, files.FeaturesPath);
+            return (names, files.FeaturesPath, false);
         }
 
-        throw new OnnxModelLoadException(files.MetadataPath,
-            $"The input order of {files.ModelPath} is unknown: {(metadata is null ? files.MetadataPath + " does not exist" : files.MetadataPath + " lists no signal_quality_feature_names")} " +
-            $"and {files.FeaturesPath} does not exist.")
+        if (metadata?.ImprovementReport?.SignalQualityImportanceNames is { Count: > 0 } importances
+            && (metadata.SignalQualityInputDim is not { } declared || declared == importances.Count))
+        {
+            return (importances, files.MetadataPath + " (improvement_report.feature_importances.signal_quality)", true);
+        }
+
+        throw UnknownOrder(files, metadata, "");
+    }
+
+    private static OnnxModelLoadException UnknownOrder(ModelFiles files, TrainingMetadata? metadata, string importances)
+        => new(files.MetadataPath,
+            $"The input order of {files.ModelPath} is unknown: {(metadata is null ? files.MetadataPath + " does not exist" : files.MetadataPath + " lists no signal_quality_feature_names")}" +
+            $"{importances} and {files.FeaturesPath} does not exist.")
         {
             FilesIncomplete = true,
         };
-    }
+
+    /// <summary>The model's declared number of input features; 0 when it is not fixed.</summary>
+    private static int InputWidth(InferenceSession session)
+        => session.InputNames.Count == 1 && session.InputMetadata[session.InputNames[0]].Dimensions is { Length: 2 } dims ? Math.Max(dims[1], 0) : 0;
 
     private static string CheckInput(InferenceSession session, int featureCount, string modelPath, string namesSource)
     {

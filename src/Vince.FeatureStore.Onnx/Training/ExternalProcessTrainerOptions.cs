@@ -1,3 +1,4 @@
+using Vince.FeatureStore.Configuration;
 using Vince.FeatureStore.ModelSets;
 using Vince.FeatureStore.Onnx.Training;
 
@@ -143,9 +144,9 @@ public sealed class ExternalProcessTrainerOptions
         }
 
         string[] suffixes = OperatingSystem.IsWindows()
-            ? ["", .. (System.Environment.GetEnvironmentVariable("PATHEXT") ?? ".EXE;.CMD;.BAT").Split(';', StringSplitOptions.RemoveEmptyEntries)]
+            ? ["", .. (VinceEnvironment.Process.Get(VinceEnvironment.ExecutableExtensions) ?? ".EXE;.CMD;.BAT").Split(';', StringSplitOptions.RemoveEmptyEntries)]
             : [""];
-        foreach (string directory in (System.Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries))
+        foreach (string directory in (VinceEnvironment.Process.Get(VinceEnvironment.SearchPath) ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries))
         {
             foreach (string suffix in suffixes)
             {

@@ -1,9 +1,11 @@
 using System.Diagnostics.Metrics;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Vince.FeatureStore;
+using Vince.FeatureStore.Configuration;
 using Vince.FeatureStore.Onnx;
 using Vince.FeatureStore.ModelSets;
 using Vince.FeatureStore.Onnx.Training;
@@ -28,18 +30,46 @@ public static class TrainingFeatureStoreBuilderExtensions
     public static FeatureStoreBuilder AddTrainingWhenReady(this FeatureStoreBuilder builder, Action<TrainingWhenReadyOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        IServiceCollection services = builder.Services;
-        OptionsBuilder<TrainingWhenReadyOptions> options = services.AddOptions<TrainingWhenReadyOptions>();
+        OptionsBuilder<TrainingWhenReadyOptions> options = AddCore(builder.Services);
         if (configure is not null)
         {
             options.Configure(configure);
         }
 
+        return builder;
+    }
+
+    /// <summary>
+    /// Registers the train-when-ready service of <see cref="AddTrainingWhenReady(FeatureStoreBuilder, Action{TrainingWhenReadyOptions}?)"/>
+    /// with the options bound from <paramref name="configuration"/> (e.g. the section <c>VinceTrainingWhenReady</c>, with
+    /// the external trainer's settings under <c>ExternalProcess</c>; <c>ExternalProcess:Arguments</c> replaces the default
+    /// list). A key that is not a setting fails the start, naming its path.
+    /// </summary>
+    /// <param name="builder">The feature store builder.</param>
+    /// <param name="configuration">The configuration section holding <see cref="TrainingWhenReadyOptions"/> keys.</param>
+    /// <param name="configure">Adjusts the options after binding, e.g. <c>t =&gt; t.UseDotnetTrainer(...)</c> (may be <see langword="null"/>).</param>
+    /// <returns>The builder.</returns>
+    public static FeatureStoreBuilder AddTrainingWhenReady(this FeatureStoreBuilder builder, IConfiguration configuration, Action<TrainingWhenReadyOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(configuration);
+        OptionsBuilder<TrainingWhenReadyOptions> options = AddCore(builder.Services).BindSection(configuration, TrainingWhenReadyOptionsBinder.Bind);
+        if (configure is not null)
+        {
+            options.Configure(configure);
+        }
+
+        return builder;
+    }
+
+    private static OptionsBuilder<TrainingWhenReadyOptions> AddCore(IServiceCollection services)
+    {
+        OptionsBuilder<TrainingWhenReadyOptions> options = services.AddOptions<TrainingWhenReadyOptions>();
         options.ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<TrainingWhenReadyOptions>, TrainingWhenReadyOptionsValidator>());
         services.TryAddSingleton(CreateRunner);
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, TrainingWhenReadyService>());
-        return builder;
+        return options;
     }
 
     private static ModelTrainingRunner CreateRunner(IServiceProvider services)

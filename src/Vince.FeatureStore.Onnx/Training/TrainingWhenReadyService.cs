@@ -47,7 +47,8 @@ internal sealed class TrainingWhenReadyService : BackgroundService
         // Created here, not in the loop, so a trainer that cannot be created stops the start with its error.
         _runner = _services.GetRequiredService<ModelTrainingRunner>();
         _counter = _services.GetService<IFeatureQuery>()
-            ?? new FeatureLogReader(_runner.FeaturesDirectory, null, _services.GetService<ILogger<FeatureLogReader>>());
+            // The bot's own trades, as a Postgres count would see them: synthetic files do not make a training due.
+            ?? new FeatureLogReader(_runner.FeaturesDirectory, new FeatureLogReaderOptions { RealOnly = true }, _services.GetService<ILogger<FeatureLogReader>>());
         string source = _counter is FeatureLogReader reader ? $"the JSONL log in {Path.GetFullPath(reader.DataDirectory)}" : _counter.GetType().Name;
         TrainingLog.ServiceStarted(_logger, _options.CheckInterval, _options.MinSamples, source, _options.MinTimeBetweenTrainings, _runner.Trainer.Name, _runner.ModelsDirectory);
         return base.StartAsync(cancellationToken);

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using Npgsql;
+using Vince.FeatureStore.Configuration;
 
 namespace Vince.FeatureStore.Postgres;
 
@@ -15,8 +16,8 @@ namespace Vince.FeatureStore.Postgres;
 /// </remarks>
 public static class PostgresConnectionString
 {
-    /// <summary>The environment variable read when no connection is configured: <c>POSTGRES_URL</c>.</summary>
-    public const string UrlEnvironmentVariable = "POSTGRES_URL";
+    /// <summary>The environment variable read when no connection is configured: <c>POSTGRES_URL</c> (<see cref="VinceEnvironment.PostgresUrl"/>).</summary>
+    public const string UrlEnvironmentVariable = VinceEnvironment.PostgresUrl;
 
     // libpq query parameters and the Npgsql keyword each one maps to.
     private static readonly Dictionary<string, string> s_parameterKeywords = new(StringComparer.OrdinalIgnoreCase)

@@ -1,8 +1,10 @@
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Vince.FeatureStore;
+using Vince.FeatureStore.Configuration;
 using Vince.FeatureStore.Postgres;
 
 namespace Microsoft.Extensions.DependencyInjection;
@@ -19,15 +21,16 @@ public static class PostgresFeatureStoreBuilderExtensions
     /// <param name="builder">The feature store builder.</param>
     /// <param name="connectionString">A key/value connection string or a <c>postgresql://</c> URL.</param>
     /// <param name="configure">Adjusts the other options (may be <see langword="null"/>).</param>
+    /// <param name="name">The sink name (see <see cref="AddPostgres(FeatureStoreBuilder, Action{PostgresSinkOptions}?, string?)"/>).</param>
     /// <returns>The builder.</returns>
-    public static FeatureStoreBuilder AddPostgres(this FeatureStoreBuilder builder, string connectionString, Action<PostgresSinkOptions>? configure = null)
+    public static FeatureStoreBuilder AddPostgres(this FeatureStoreBuilder builder, string connectionString, Action<PostgresSinkOptions>? configure = null, string? name = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
-        return Add(builder, options =>
+        return Add(builder, name, options =>
         {
             options.ConnectionString = connectionString;
             configure?.Invoke(options);
-        }, dataSourceFactory: null);
+        }, section: null, dataSourceFactory: null);
     }
 
     /// <summary>
@@ -36,11 +39,35 @@ public static class PostgresFeatureStoreBuilderExtensions
     /// <see cref="NpgsqlDataSource"/> registered in the services (the host's own pool, not disposed by the sink),
     /// or the <c>POSTGRES_URL</c> environment variable. With none of them the host fails to start, naming the problem.
     /// </summary>
+    /// <remarks>
+    /// The sink's options are the named options <paramref name="name"/>: <c>services.Configure&lt;PostgresSinkOptions&gt;(name, ...)</c>
+    /// adjusts them too. The name is also the sink's <see cref="PostgresSinkOptions.Name"/> (its cursor file, status, metrics
+    /// tag and health check); without <paramref name="name"/> it is the <see cref="PostgresSinkOptions.Name"/>
+    /// <paramref name="configure"/> sets (it is called once here to find out, and again by the options system), else
+    /// <c>postgres</c>. Two sinks with one name fail the start.
+    /// </remarks>
     /// <param name="builder">The feature store builder.</param>
     /// <param name="configure">Adjusts the options (may be <see langword="null"/>).</param>
+    /// <param name="name">The sink name; see the remarks.</param>
     /// <returns>The builder.</returns>
-    public static FeatureStoreBuilder AddPostgres(this FeatureStoreBuilder builder, Action<PostgresSinkOptions>? configure = null)
-        => Add(builder, configure, dataSourceFactory: null);
+    public static FeatureStoreBuilder AddPostgres(this FeatureStoreBuilder builder, Action<PostgresSinkOptions>? configure = null, string? name = null)
+        => Add(builder, name, configure, section: null, dataSourceFactory: null);
+
+    /// <summary>
+    /// Adds a <see cref="PostgresFeatureSink"/> and a <see cref="PostgresFeatureReader"/> with the options bound from
+    /// <paramref name="configuration"/> (e.g. the section <c>VinceFeatureStore:Postgres</c>), connecting as
+    /// <see cref="AddPostgres(FeatureStoreBuilder, Action{PostgresSinkOptions}?, string?)"/> does. A key that is not a setting of
+    /// <see cref="PostgresSinkOptions"/> fails the start, naming its path.
+    /// </summary>
+    /// <param name="builder">The feature store builder.</param>
+    /// <param name="configuration">The configuration section holding <see cref="PostgresSinkOptions"/> keys.</param>
+    /// <param name="name">The sink name; when <see langword="null"/>, the section's <c>Name</c>, else <c>postgres</c>.</param>
+    /// <returns>The builder.</returns>
+    public static FeatureStoreBuilder AddPostgres(this FeatureStoreBuilder builder, IConfiguration configuration, string? name = null)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        return Add(builder, name, configure: null, configuration, dataSourceFactory: null);
+    }
 
     /// <summary>
     /// Adds a <see cref="PostgresFeatureSink"/> and a <see cref="PostgresFeatureReader"/> over the data source
@@ -49,29 +76,38 @@ public static class PostgresFeatureStoreBuilderExtensions
     /// <param name="builder">The feature store builder.</param>
     /// <param name="dataSource">Returns the connection pool to use (called once).</param>
     /// <param name="configure">Adjusts the options (may be <see langword="null"/>; <see cref="PostgresSinkOptions.ConnectionString"/> is ignored).</param>
+    /// <param name="name">The sink name (see <see cref="AddPostgres(FeatureStoreBuilder, Action{PostgresSinkOptions}?, string?)"/>).</param>
     /// <returns>The builder.</returns>
-    public static FeatureStoreBuilder AddPostgres(this FeatureStoreBuilder builder, Func<IServiceProvider, NpgsqlDataSource> dataSource, Action<PostgresSinkOptions>? configure = null)
+    public static FeatureStoreBuilder AddPostgres(this FeatureStoreBuilder builder, Func<IServiceProvider, NpgsqlDataSource> dataSource, Action<PostgresSinkOptions>? configure = null, string? name = null)
     {
         ArgumentNullException.ThrowIfNull(dataSource);
-        return Add(builder, configure, dataSource);
+        return Add(builder, name, configure, section: null, dataSource);
     }
 
-    private static FeatureStoreBuilder Add(FeatureStoreBuilder builder, Action<PostgresSinkOptions>? configure, Func<IServiceProvider, NpgsqlDataSource>? dataSourceFactory)
+    private static FeatureStoreBuilder Add(
+        FeatureStoreBuilder builder, string? name, Action<PostgresSinkOptions>? configure, IConfiguration? section, Func<IServiceProvider, NpgsqlDataSource>? dataSourceFactory)
     {
         ArgumentNullException.ThrowIfNull(builder);
         IServiceCollection services = builder.Services;
 
-        // Each registration has its own named options, so several Postgres sinks (different names/tables) can coexist.
-        string optionsName = "Vince.FeatureStore.Postgres:" + Guid.NewGuid().ToString("N");
+        // The sink name is the options name, so "services.Configure<PostgresSinkOptions>(name, ...)" and binding reach it.
+        string optionsName = name ?? SinkName(configure, section);
         OptionsBuilder<PostgresSinkOptions> options = services.AddOptions<PostgresSinkOptions>(optionsName);
+        options.Configure(o => o.Name = optionsName);
+        if (section is not null)
+        {
+            options.BindSection(section, PostgresSinkOptionsBinder.Bind);
+        }
+
         if (configure is not null)
         {
             options.Configure(configure);
         }
 
         options.ValidateOnStart();
+        builder.ReserveSinkName(optionsName, ".AddPostgres");
         services.AddSingleton<IValidateOptions<PostgresSinkOptions>>(sp => new PostgresSinkOptionsValidator(
-            optionsName, dataSourceFactory is not null, sp.GetService<IServiceProviderIsService>(), Environment.GetEnvironmentVariable));
+            optionsName, dataSourceFactory is not null, sp.GetService<IServiceProviderIsService>(), VinceEnvironment.Process.AsFunc()));
 
         services.AddSingleton(sp => new PostgresSinkRegistration(optionsName, CreateSink(sp, optionsName, dataSourceFactory)));
         services.AddSingleton<IFeatureSink>(sp => Find(sp, optionsName));
@@ -80,6 +116,19 @@ public static class PostgresFeatureStoreBuilderExtensions
         // The host's query over the store (e.g. the complete-trade count of train-when-ready) reads the table when Postgres is configured.
         services.TryAddSingleton<IFeatureQuery>(sp => sp.GetRequiredService<PostgresFeatureReader>());
         return builder;
+    }
+
+    /// <summary>The name a registration without an explicit one gets: the one its options set, else the default.</summary>
+    private static string SinkName(Action<PostgresSinkOptions>? configure, IConfiguration? section)
+    {
+        var probe = new PostgresSinkOptions();
+        if (section is not null)
+        {
+            PostgresSinkOptionsBinder.Bind(new ConfigurationSectionReader(section), probe);
+        }
+
+        configure?.Invoke(probe);
+        return string.IsNullOrEmpty(probe.Name) ? PostgresSinkOptions.DefaultName : probe.Name;
     }
 
     private static PostgresFeatureSink Find(IServiceProvider services, string optionsName)
@@ -99,7 +148,7 @@ public static class PostgresFeatureStoreBuilderExtensions
             return new PostgresFeatureSink(shared, ownsDataSource: false, options, logger);
         }
 
-        return new PostgresFeatureSink(PostgresFeatureSink.CreateDataSource(options, Environment.GetEnvironmentVariable), ownsDataSource: true, options, logger);
+        return new PostgresFeatureSink(PostgresFeatureSink.CreateDataSource(options, VinceEnvironment.Process.AsFunc()), ownsDataSource: true, options, logger);
     }
 }
 

@@ -16,6 +16,11 @@ internal sealed class PostgresSinkOptionsValidator(string optionsName, bool hasD
         }
 
         var errors = new List<string>(options.Validate());
+        if (!string.Equals(options.Name, optionsName, StringComparison.Ordinal))
+        {
+            errors.Add($"Name '{options.Name}' differs from the registration's name '{optionsName}': name the sink with .AddPostgres(..., name: \"...\") instead.");
+        }
+
         if (!hasDataSourceFactory)
         {
             string? error = CheckConnection(options.ConnectionString, isService?.IsService(typeof(NpgsqlDataSource)) == true, environment);

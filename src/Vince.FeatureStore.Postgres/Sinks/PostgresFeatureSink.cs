@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 using NpgsqlTypes;
+using Vince.FeatureStore.Configuration;
 using Vince.FeatureStore.Postgres.Diagnostics;
 using Vince.FeatureStore.Postgres.Migrations;
 
@@ -49,7 +50,7 @@ public sealed class PostgresFeatureSink : IFeatureSink, IAsyncDisposable, IDispo
     /// <param name="logger">Receives the sink's events.</param>
     /// <exception cref="ArgumentException">The options or the connection string are invalid, or there is no connection string.</exception>
     public PostgresFeatureSink(PostgresSinkOptions options, ILogger<PostgresFeatureSink>? logger = null)
-        : this(CreateDataSource(options, Environment.GetEnvironmentVariable), ownsDataSource: true, options, logger)
+        : this(CreateDataSource(options, VinceEnvironment.Process.AsFunc()), ownsDataSource: true, options, logger)
     {
     }
 

@@ -12,7 +12,11 @@ public static class SupabaseBootstrap
 
     private const string ResourceName = "Vince.FeatureStore.Supabase." + FileName;
 
-    private static readonly Lazy<string> Script = new(Load);
+    private const string AnonWritesResourceName = "Vince.FeatureStore.Supabase.supabase-anon-writes.sql";
+
+    private static readonly Lazy<string> Script = new(() => Load(ResourceName));
+
+    private static readonly Lazy<string> AnonWrites = new(() => Load(AnonWritesResourceName));
 
     /// <summary>The script for the default table, <c>public.vince_paper_bot_features</c>.</summary>
     public static string Sql => Script.Value;
@@ -21,7 +25,18 @@ public static class SupabaseBootstrap
     /// <param name="table">A lower-case identifier.</param>
     /// <returns>The script.</returns>
     /// <exception cref="ArgumentException"><paramref name="table"/> is not a lower-case identifier.</exception>
-    public static string GetSql(string table = SupabaseOptions.DefaultTable)
+    public static string GetSql(string table = SupabaseOptions.DefaultTable) => GetSql(table, allowAnonWrites: false);
+
+    /// <summary>
+    /// The script for <paramref name="table"/>; with <paramref name="allowAnonWrites"/> it also grants the <c>anon</c> role
+    /// select, insert and update and adds the row level security policies that let it upsert (for a sink that has only
+    /// <c>SUPABASE_ANON_KEY</c>; anyone holding that key can then read and write the table).
+    /// </summary>
+    /// <param name="table">A lower-case identifier.</param>
+    /// <param name="allowAnonWrites">Add the anon insert/update policies.</param>
+    /// <returns>The script.</returns>
+    /// <exception cref="ArgumentException"><paramref name="table"/> is not a lower-case identifier.</exception>
+    public static string GetSql(string table, bool allowAnonWrites)
     {
         IReadOnlyList<string> errors = new SupabaseOptions { Table = table }.Validate();
         if (errors.Count > 0)
@@ -29,7 +44,16 @@ public static class SupabaseBootstrap
             throw new ArgumentException(errors[0], nameof(table));
         }
 
-        return Script.Value.Replace(SupabaseOptions.DefaultTable, table, StringComparison.Ordinal);
+        string sql = allowAnonWrites ? InsertBeforeReload(Script.Value, AnonWrites.Value) : Script.Value;
+        return sql.Replace(SupabaseOptions.DefaultTable, table, StringComparison.Ordinal);
+    }
+
+    // The policies go before the closing schema reload, so PostgREST sees them with the table.
+    private static string InsertBeforeReload(string script, string part)
+    {
+        const string Reload = "-- Make PostgREST see the table";
+        int at = script.IndexOf(Reload, StringComparison.Ordinal);
+        return at < 0 ? script + part : string.Concat(script.AsSpan(0, at), part.TrimStart('\n') + "\n", script.AsSpan(at));
     }
 
     /// <summary>Writes the script for <paramref name="table"/> to <paramref name="path"/> (e.g. to paste into the SQL editor).</summary>
@@ -40,10 +64,10 @@ public static class SupabaseBootstrap
     public static Task WriteToFileAsync(string path, string table = SupabaseOptions.DefaultTable, CancellationToken cancellationToken = default)
         => File.WriteAllTextAsync(path, GetSql(table), cancellationToken);
 
-    private static string Load()
+    private static string Load(string resourceName)
     {
-        using Stream stream = typeof(SupabaseBootstrap).Assembly.GetManifestResourceStream(ResourceName)
-            ?? throw new InvalidOperationException($"The embedded resource {ResourceName} is missing from the assembly.");
+        using Stream stream = typeof(SupabaseBootstrap).Assembly.GetManifestResourceStream(resourceName)
+            ?? throw new InvalidOperationException($"The embedded resource {resourceName} is missing from the assembly.");
         using var reader = new StreamReader(stream);
         return reader.ReadToEnd();
     }

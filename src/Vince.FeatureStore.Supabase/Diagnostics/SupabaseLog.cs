@@ -6,7 +6,8 @@ namespace Vince.FeatureStore.Supabase.Diagnostics;
 /// <summary>Structured log events of the Supabase package. Event ids 4000–4099. Never carries the key.</summary>
 internal static partial class SupabaseLog
 {
-    [LoggerMessage(EventId = 4000, Level = LogLevel.Information, Message = "Supabase dual-write enabled for ML (table: {Table})")]
+    // The bot's exact start-up line, prefix included, so that what operators grep for still matches.
+    [LoggerMessage(EventId = 4000, Level = LogLevel.Information, Message = "[VinceFeatureStore] Supabase dual-write enabled for ML (table: {Table})")]
     public static partial void Enabled(ILogger logger, string table);
 
     [LoggerMessage(EventId = 4001, Level = LogLevel.Debug, Message = "Supabase sink not enabled: {Reason}; features stay local (JSONL and other sinks)")]
@@ -44,4 +45,7 @@ internal static partial class SupabaseLog
 
     [LoggerMessage(EventId = 4012, Level = LogLevel.Information, Message = "No models to download from the Supabase bucket {Bucket}: {Reason}")]
     public static partial void ModelsNotAvailable(ILogger logger, string bucket, string reason);
+
+    [LoggerMessage(EventId = 4013, Level = LogLevel.Warning, Message = "Supabase writes to {Table} use an anon key ({KeySource}): row level security refuses them unless the table has policies that let the anon role write. " + AnonWriteAdvice.Text)]
+    public static partial void AnonKeyNeedsPolicy(ILogger logger, string table, string keySource);
 }

@@ -1,9 +1,11 @@
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Vince.FeatureStore;
+using Vince.FeatureStore.Configuration;
 using Vince.FeatureStore.Supabase;
 using Vince.FeatureStore.ModelSets;
 
@@ -21,36 +23,68 @@ public static class SupabaseFeatureStoreBuilderExtensions
     /// host's <see cref="IModelBucket"/> (bucket <see cref="SupabaseOptions.ModelBucket"/>) are registered too (the first one wins). The decision is taken here, from the environment at registration time;
     /// <paramref name="configure"/> is called here once to decide, and again by the options system. Options are validated when the host starts.
     /// </summary>
+    /// <remarks>
+    /// The sink's options are the named options <paramref name="name"/>: <c>services.Configure&lt;SupabaseOptions&gt;(name, ...)</c>
+    /// adjusts them too. The name is also the sink's <see cref="SupabaseOptions.Name"/> (its cursor file, status, metrics tag and
+    /// health check); without <paramref name="name"/> it is the <see cref="SupabaseOptions.Name"/> <paramref name="configure"/> sets,
+    /// else <c>supabase</c>. Two sinks with one name fail the start.
+    /// </remarks>
     /// <param name="builder">The feature store builder.</param>
     /// <param name="configure">Adjusts the options (may be <see langword="null"/>).</param>
+    /// <param name="name">The sink name; see the remarks.</param>
     /// <returns>The builder.</returns>
-    public static FeatureStoreBuilder AddSupabase(this FeatureStoreBuilder builder, Action<SupabaseOptions>? configure = null)
-        => Add(builder, configure, Environment.GetEnvironmentVariable);
+    public static FeatureStoreBuilder AddSupabase(this FeatureStoreBuilder builder, Action<SupabaseOptions>? configure = null, string? name = null)
+        => Add(builder, name, configure, section: null, VinceEnvironment.Process.AsFunc());
+
+    /// <summary>
+    /// Adds a <see cref="SupabaseFeatureSink"/> as <see cref="AddSupabase(FeatureStoreBuilder, Action{SupabaseOptions}?, string?)"/>
+    /// does, with the options bound from <paramref name="configuration"/> (e.g. the section <c>VinceFeatureStore:Supabase</c>;
+    /// the URL and key still fall back to the environment). A key that is not a setting of <see cref="SupabaseOptions"/>
+    /// fails the start, naming its path.
+    /// </summary>
+    /// <param name="builder">The feature store builder.</param>
+    /// <param name="configuration">The configuration section holding <see cref="SupabaseOptions"/> keys.</param>
+    /// <param name="name">The sink name; when <see langword="null"/>, the section's <c>Name</c>, else <c>supabase</c>.</param>
+    /// <returns>The builder.</returns>
+    public static FeatureStoreBuilder AddSupabase(this FeatureStoreBuilder builder, IConfiguration configuration, string? name = null)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        return Add(builder, name, configure: null, configuration, VinceEnvironment.Process.AsFunc());
+    }
 
     /// <summary>Adds a <see cref="SupabaseFeatureSink"/> writing to <paramref name="url"/> with <paramref name="apiKey"/>.</summary>
     /// <param name="builder">The feature store builder.</param>
     /// <param name="url">The project URL, e.g. <c>https://&lt;ref&gt;.supabase.co</c>.</param>
     /// <param name="apiKey">The service-role key (or an anon key allowed to write by a policy).</param>
     /// <param name="configure">Adjusts the other options (may be <see langword="null"/>).</param>
+    /// <param name="name">The sink name (see <see cref="AddSupabase(FeatureStoreBuilder, Action{SupabaseOptions}?, string?)"/>).</param>
     /// <returns>The builder.</returns>
-    public static FeatureStoreBuilder AddSupabase(this FeatureStoreBuilder builder, Uri url, string apiKey, Action<SupabaseOptions>? configure = null)
+    public static FeatureStoreBuilder AddSupabase(this FeatureStoreBuilder builder, Uri url, string apiKey, Action<SupabaseOptions>? configure = null, string? name = null)
     {
         ArgumentNullException.ThrowIfNull(url);
         ArgumentException.ThrowIfNullOrWhiteSpace(apiKey);
-        return Add(builder, options =>
+        return Add(builder, name, options =>
         {
             options.Url = url;
             options.ApiKey = apiKey;
             configure?.Invoke(options);
-        }, Environment.GetEnvironmentVariable);
+        }, section: null, VinceEnvironment.Process.AsFunc());
     }
 
     internal static FeatureStoreBuilder Add(FeatureStoreBuilder builder, Action<SupabaseOptions>? configure, Func<string, string?> environment)
+        => Add(builder, name: null, configure, section: null, environment);
+
+    internal static FeatureStoreBuilder Add(FeatureStoreBuilder builder, string? name, Action<SupabaseOptions>? configure, IConfiguration? section, Func<string, string?> environment)
     {
         ArgumentNullException.ThrowIfNull(builder);
         IServiceCollection services = builder.Services;
 
         var probe = new SupabaseOptions();
+        if (section is not null)
+        {
+            SupabaseOptionsBinder.Bind(new ConfigurationSectionReader(section), probe);
+        }
+
         configure?.Invoke(probe);
         SupabaseSettings? settings = null;
         try
@@ -62,6 +96,16 @@ public static class SupabaseFeatureStoreBuilderExtensions
             // An invalid SUPABASE_URL: register the sink so that start-up validation reports it.
         }
 
+        // The sink name is the options name, so "services.Configure<SupabaseOptions>(name, ...)" and binding reach it;
+        // each name has its own HttpClient, so several Supabase sinks can coexist.
+        string optionsName = name ?? (string.IsNullOrEmpty(probe.Name) ? SupabaseOptions.DefaultName : probe.Name);
+        OptionsBuilder<SupabaseOptions> options = services.AddOptions<SupabaseOptions>(optionsName).Configure(o => o.Name = optionsName);
+        if (section is not null)
+        {
+            // Bound and checked for unknown keys even when no sink is added: a misspelt key is what may have disabled it.
+            options.BindSection(section, SupabaseOptionsBinder.Bind).ValidateOnStart();
+        }
+
         if (settings is { IsEnabled: false })
         {
             string reason = settings.Url is null
@@ -71,18 +115,16 @@ public static class SupabaseFeatureStoreBuilderExtensions
             return builder;
         }
 
-        // Each registration has its own named options and HttpClient, so several Supabase sinks can coexist.
-        string optionsName = "Vince.FeatureStore.Supabase:" + Guid.NewGuid().ToString("N");
-        OptionsBuilder<SupabaseOptions> options = services.AddOptions<SupabaseOptions>(optionsName);
         if (configure is not null)
         {
             options.Configure(configure);
         }
 
         options.ValidateOnStart();
+        builder.ReserveSinkName(optionsName, ".AddSupabase");
         services.AddSingleton<IValidateOptions<SupabaseOptions>>(new SupabaseOptionsValidator(optionsName, environment));
         // The sink applies its own per-request timeout; the key headers are redacted from the factory's trace logs.
-        services.AddHttpClient(optionsName, client => client.Timeout = Timeout.InfiniteTimeSpan)
+        services.AddHttpClient(HttpClientName(optionsName), client => client.Timeout = Timeout.InfiniteTimeSpan)
             .RedactLoggedHeaders(["apikey", "Authorization"]);
 
         services.AddSingleton(sp => new SupabaseSinkRegistration(optionsName, CreateSink(sp, optionsName, environment)));
@@ -93,9 +135,13 @@ public static class SupabaseFeatureStoreBuilderExtensions
         services.TryAddSingleton<IModelBucket>(sp => Find(sp, optionsName).CreateModelStore(
             sp.GetRequiredService<IOptionsMonitor<SupabaseOptions>>().Get(optionsName).ModelBucket,
             sp.GetService<ILogger<SupabaseModelStore>>()));
-        services.AddSingleton<IHostedService>(sp => new SupabaseStartupLog(Logger(sp), enabled: true, probe.Table, reason: ""));
+        string? anonKeySource = settings is { IsAnonKey: true } ? settings.KeySource : null;
+        services.AddSingleton<IHostedService>(sp => new SupabaseStartupLog(Logger(sp), enabled: true, probe.Table, reason: "", anonKeySource));
         return builder;
     }
+
+    /// <summary>The HttpClient of one sink: prefixed, so that it cannot clash with a client of the host's own.</summary>
+    private static string HttpClientName(string sinkName) => "Vince.FeatureStore.Supabase:" + sinkName;
 
     private static ILogger Logger(IServiceProvider services)
         => services.GetService<ILoggerFactory>()?.CreateLogger<SupabaseFeatureSink>() ?? (ILogger)NullLogger.Instance;
@@ -107,7 +153,7 @@ public static class SupabaseFeatureStoreBuilderExtensions
     {
         SupabaseOptions options = services.GetRequiredService<IOptionsMonitor<SupabaseOptions>>().Get(optionsName);
         IHttpClientFactory factory = services.GetRequiredService<IHttpClientFactory>();
-        return new SupabaseFeatureSink(options, () => factory.CreateClient(optionsName), Logger(services), services.GetService<TimeProvider>(), environment);
+        return new SupabaseFeatureSink(options, () => factory.CreateClient(HttpClientName(optionsName)), Logger(services), services.GetService<TimeProvider>(), environment);
     }
 }
 

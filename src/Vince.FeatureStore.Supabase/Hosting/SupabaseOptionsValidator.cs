@@ -13,6 +13,11 @@ internal sealed class SupabaseOptionsValidator(string optionsName, Func<string, 
         }
 
         var errors = new List<string>(options.Validate());
+        if (!string.Equals(options.Name, optionsName, StringComparison.Ordinal))
+        {
+            errors.Add($"Name '{options.Name}' differs from the registration's name '{optionsName}': name the sink with .AddSupabase(..., name: \"...\") instead.");
+        }
+
         try
         {
             SupabaseSettings.Resolve(options, environment);

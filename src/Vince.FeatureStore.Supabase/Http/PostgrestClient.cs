@@ -16,6 +16,7 @@ internal sealed class PostgrestClient
     private readonly Func<HttpClient> _http;
     private readonly Uri _baseUrl;
     private readonly string _apiKey;
+    private readonly bool _anonKey;
     private readonly SupabaseOptions _options;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
@@ -26,6 +27,7 @@ internal sealed class PostgrestClient
         _http = http;
         _baseUrl = settings.Url ?? throw new ArgumentException("No Supabase URL.", nameof(settings));
         _apiKey = settings.ApiKey ?? throw new ArgumentException("No Supabase key.", nameof(settings));
+        _anonKey = settings.IsAnonKey;
         _options = options;
         _logger = logger;
         _time = time;
@@ -167,6 +169,9 @@ internal sealed class PostgrestClient
         string table = "public." + _options.Table;
         return (status, code) switch
         {
+            // PostgREST answers a row level security refusal with 401 for the anon role and 403 otherwise (code 42501).
+            (_, "42501") or (HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden, _) when _anonKey && code is not ("PGRST301" or "PGRST302" or "PGRST303") =>
+                $"Writes with an anon key need a policy on {table}: row level security refuses them. {AnonWriteAdvice.Text}",
             (_, "PGRST205" or "42P01") or (HttpStatusCode.NotFound, _) =>
                 $"The table {table} does not exist or PostgREST has not loaded it: run the bootstrap SQL (supabase-feature-store-bootstrap.sql) in the Supabase SQL editor; it ends with NOTIFY pgrst, 'reload schema'.",
             (_, "PGRST301" or "PGRST302" or "PGRST303") or (HttpStatusCode.Unauthorized, _) =>

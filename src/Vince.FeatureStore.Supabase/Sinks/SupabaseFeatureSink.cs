@@ -5,6 +5,7 @@ using System.Net.Http.Headers;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Vince.FeatureStore.Configuration;
 using Vince.FeatureStore.Supabase.Diagnostics;
 
 namespace Vince.FeatureStore.Supabase;
@@ -45,7 +46,7 @@ public sealed class SupabaseFeatureSink : IFeatureSink
     /// <param name="timeProvider">Clock for request timeouts and retry waits; <see cref="TimeProvider.System"/> when <see langword="null"/>.</param>
     /// <exception cref="ArgumentException">The options are invalid, or no URL or no key is known.</exception>
     public SupabaseFeatureSink(SupabaseOptions options, HttpClient httpClient, ILogger<SupabaseFeatureSink>? logger = null, TimeProvider? timeProvider = null)
-        : this(options, AsFactory(httpClient), logger, timeProvider, Environment.GetEnvironmentVariable)
+        : this(options, AsFactory(httpClient), logger, timeProvider, VinceEnvironment.Process.AsFunc())
     {
     }
 

@@ -39,7 +39,8 @@ public sealed class JsonlToSupabaseSync
         ArgumentNullException.ThrowIfNull(sink);
         ArgumentException.ThrowIfNullOrWhiteSpace(dataDirectory);
         _sink = sink;
-        _reader = new FeatureLogReader(dataDirectory);
+        // Only the store's own log: synthetic_*.jsonl and combined.jsonl are training inputs, never table rows.
+        _reader = new FeatureLogReader(dataDirectory, new FeatureLogReaderOptions { RealOnly = true });
         _statePath = stateFile ?? Path.Combine(dataDirectory, DefaultStateFileName);
         _logger = logger ?? (ILogger)NullLogger.Instance;
     }

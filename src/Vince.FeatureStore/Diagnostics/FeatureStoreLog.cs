@@ -55,4 +55,10 @@ internal static partial class FeatureStoreLog
 
     [LoggerMessage(EventId = 1016, Level = LogLevel.Critical, Message = "The JSONL log writer failed; the store accepts no more records")]
     public static partial void LogWriterCrashed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 1017, Level = LogLevel.Warning, Message = "The cursor {CursorFile} of sink {Sink} {Problem}; shipping resumes from the start of {ResumeFrom} (records shipped again are upserted by id, nothing is skipped)")]
+    public static partial void CursorDamaged(ILogger logger, string sink, string cursorFile, string problem, string resumeFrom);
+
+    [LoggerMessage(EventId = 1018, Level = LogLevel.Critical, Message = "The feature store stopped with an error; the host's shutdown continues")]
+    public static partial void StoppedWithError(ILogger logger, Exception exception);
 }

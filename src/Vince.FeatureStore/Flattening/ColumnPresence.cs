@@ -7,7 +7,9 @@ namespace Vince.FeatureStore.Flattening;
 /// Decides which flattened columns a data set has while the log's version scan tokenizes each line, so a
 /// training export need not deserialize every record a second time. It applies the presence rules of
 /// <see cref="FeatureSchema.AddPresent"/> to raw JSON (a test holds the two to the same result) and, like the
-/// Python script, counts every line, superseded versions included.
+/// Python script, counts every line, superseded versions included. A key whose value is null is a column too
+/// (pandas keeps a column that is null in every row; a model matrix has 0 there), which typed records cannot
+/// show: their null and missing keys look alike.
 /// </summary>
 internal sealed class ColumnPresence
 {
@@ -172,6 +174,13 @@ internal sealed class ColumnPresence
                         _rMultipleNull = true;
                     }
 
+                    // The key's own column only: the columns derived from a value (signal_avg_sentiment, label_profitable
+                    // from the outcome, label_maxAdverseExcursion from the outcome) need one.
+                    if (key.Rule is not (KeyRule.SignalSources or KeyRule.NotAColumn))
+                    {
+                        AddKey(key);
+                    }
+
                     break;
                 case JsonTokenType.StartArray when key.Rule == KeyRule.SignalSources:
                     // Object-shaped sources give signal_avg_sentiment (their mean sentiment).
@@ -228,6 +237,11 @@ internal sealed class ColumnPresence
                 break;
         }
 
+        AddKey(key);
+    }
+
+    private void AddKey(SectionKey key)
+    {
         if (!key.Added)
         {
             key.Added = true;

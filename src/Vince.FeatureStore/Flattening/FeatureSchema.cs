@@ -79,127 +79,33 @@ internal sealed class SectionSchema<T>(
 /// </summary>
 internal static class FeatureSchema
 {
+    // The known columns of each section are generated from its record (SectionColumns); a section's other keys are
+    // its list-valued properties (skipped, as in the script) and those with a column rule of their own (Special).
     public static readonly SectionSchema<MarketFeatures> Market = new("market_", r => r.Market, s => s.ExtensionData,
-    [
-        ("price", s => FeatureValue.Of(s.Price)),
-        ("priceChange1h", s => FeatureValue.Of(s.PriceChange1h)),
-        ("priceChange24h", s => FeatureValue.Of(s.PriceChange24h)),
-        ("volume24h", s => FeatureValue.Of(s.Volume24h)),
-        ("volumeRatio", s => FeatureValue.Of(s.VolumeRatio)),
-        ("fundingRate", s => FeatureValue.Of(s.FundingRate)),
-        ("fundingPercentile", s => FeatureValue.Of(s.FundingPercentile)),
-        ("fundingDelta", s => FeatureValue.Of(s.FundingDelta)),
-        ("openInterest", s => FeatureValue.Of(s.OpenInterest)),
-        ("oiChange24h", s => FeatureValue.Of(s.OiChange24h)),
-        ("longShortRatio", s => FeatureValue.Of(s.LongShortRatio)),
-        ("fearGreedIndex", s => FeatureValue.Of(s.FearGreedIndex)),
-        ("bookImbalance", s => FeatureValue.Of(s.BookImbalance)),
-        ("bidAskSpread", s => FeatureValue.Of(s.BidAskSpread)),
-        ("dvol", s => FeatureValue.Of(s.Dvol)),
-        ("atrPct", s => FeatureValue.Of(s.AtrPct)),
-        ("rsi14", s => FeatureValue.Of(s.Rsi14)),
-        ("priceVsSma20", s => FeatureValue.Of(s.PriceVsSma20)),
-    ]);
+        SectionColumns.MarketFeatures, SectionColumns.MarketFeaturesOtherKeys);
 
     public static readonly SectionSchema<SessionFeatures> Session = new("session_", r => r.Session, s => s.ExtensionData,
-    [
-        ("session", s => FeatureValue.Of(s.Session)),
-        ("utcHour", s => FeatureValue.Of((double?)s.UtcHour)),
-        ("dayOfWeek", s => FeatureValue.Of((double?)s.DayOfWeek)),
-        ("isWeekend", s => FeatureValue.Of(s.IsWeekend)),
-        ("isOpenWindow", s => FeatureValue.Of(s.IsOpenWindow)),
-        ("minutesSinceSessionStart", s => FeatureValue.Of(s.MinutesSinceSessionStart)),
-    ]);
+        SectionColumns.SessionFeatures, SectionColumns.SessionFeaturesOtherKeys);
 
     public static readonly SectionSchema<SignalFeatures> Signal = new("signal_", r => r.Signal, s => s.ExtensionData,
-    [
-        ("direction", s => FeatureValue.Of(s.Direction)),
-        ("strength", s => FeatureValue.Of(s.Strength)),
-        ("confidence", s => FeatureValue.Of(s.Confidence)),
-        ("sourceCount", s => FeatureValue.Of((double?)s.SourceCount)),
-        ("strategyName", s => FeatureValue.Of(s.StrategyName)),
-        ("openWindowBoost", s => FeatureValue.Of(s.OpenWindowBoost)),
-        ("conflictingCount", s => FeatureValue.Of((double?)s.ConflictingCount)),
-        ("hasCascadeSignal", s => FeatureValue.Of(s.HasCascadeSignal)),
-        ("hasFundingExtreme", s => FeatureValue.Of(s.HasFundingExtreme)),
-        ("hasWhaleSignal", s => FeatureValue.Of(s.HasWhaleSignal)),
-        ("hasOICap", s => FeatureValue.Of(s.HasOICap)),
-        ("highestWeightSource", s => FeatureValue.Of(s.HighestWeightSource)),
-        ("avgSentiment", s => FeatureValue.Of(s.AvgSentiment)),
-        ("xSentimentScore", s => FeatureValue.Of(s.XSentimentScore)),
-    ],
-    "sources", "factors");
+        SectionColumns.SignalFeatures, SectionColumns.SignalFeaturesOtherKeys);
 
     public static readonly SectionSchema<RegimeFeatures> Regime = new("regime_", r => r.Regime, s => s.ExtensionData,
-    [
-        ("volatilityRegime", s => FeatureValue.Of(s.VolatilityRegime)),
-        ("marketRegime", s => FeatureValue.Of(s.MarketRegime)),
-        ("fundingTrend", s => FeatureValue.Of(s.FundingTrend)),
-        ("volumeSpike", s => FeatureValue.Of(s.VolumeSpike)),
-        ("oiCapRisk", s => s.OiCapRisk is { } v ? FromJson(v, false) : default),
-        ("sentiment", s => FeatureValue.Of(s.Sentiment)),
-    ]);
+        SectionColumns.RegimeFeatures, SectionColumns.RegimeFeaturesOtherKeys);
 
     // A legacy list-shaped news section has no keys: select null so it contributes only news_avg_sentiment.
     public static readonly SectionSchema<NewsFeatures> News = new("news_", r => r.News is { LegacyList: null } n ? n : null, s => s.ExtensionData,
-    [
-        ("etfFlowBtc", s => FeatureValue.Of(s.EtfFlowBtc)),
-        ("etfFlowEth", s => FeatureValue.Of(s.EtfFlowEth)),
-        ("macroRiskEnvironment", s => FeatureValue.Of(s.MacroRiskEnvironment)),
-        ("nasdaqChange", s => FeatureValue.Of(s.NasdaqChange)),
-        ("sentimentScore", s => FeatureValue.Of(s.SentimentScore)),
-        ("sentimentDirection", s => FeatureValue.Of(s.SentimentDirection)),
-        ("hasActiveRiskEvents", s => FeatureValue.Of(s.HasActiveRiskEvents)),
-        ("highestRiskSeverity", s => FeatureValue.Of(s.HighestRiskSeverity)),
-        ("assetSentimentScore", s => FeatureValue.Of(s.AssetSentimentScore)),
-        ("assetSentimentDirection", s => FeatureValue.Of(s.AssetSentimentDirection)),
-        ("assetHasHighRiskEvent", s => FeatureValue.Of(s.AssetHasHighRiskEvent)),
-    ]);
+        SectionColumns.NewsFeatures, SectionColumns.NewsFeaturesOtherKeys);
 
-    // List-valued execution keys (takeProfitPrices, takeProfitDistancesPct) are skipped, as in the script.
     public static readonly SectionSchema<ExecutionFeatures> Execution = new("exec_", r => r.Execution, s => s.ExtensionData,
-    [
-        ("executed", s => FeatureValue.Of(s.Executed)),
-        ("entryPrice", s => FeatureValue.Of(s.EntryPrice)),
-        ("leverage", s => FeatureValue.Of(s.Leverage)),
-        ("positionSizeUsd", s => FeatureValue.Of(s.PositionSizeUsd)),
-        ("positionSizePct", s => FeatureValue.Of(s.PositionSizePct)),
-        ("stopLossPrice", s => FeatureValue.Of(s.StopLossPrice)),
-        ("stopLossDistancePct", s => FeatureValue.Of(s.StopLossDistancePct)),
-        ("entryAtrPct", s => FeatureValue.Of(s.EntryAtrPct)),
-        ("streakMultiplier", s => FeatureValue.Of(s.StreakMultiplier)),
-        ("rejectionReason", s => FeatureValue.Of(s.RejectionReason)),
-        ("usedPullbackEntry", s => FeatureValue.Of(s.UsedPullbackEntry)),
-    ],
-    "takeProfitPrices", "takeProfitDistancesPct");
+        SectionColumns.ExecutionFeatures, SectionColumns.ExecutionFeaturesOtherKeys);
 
     public static readonly SectionSchema<OutcomeFeatures> Outcome = new("outcome_", r => r.Outcome, s => s.ExtensionData,
-    [
-        ("exitPrice", s => FeatureValue.Of(s.ExitPrice)),
-        ("realizedPnl", s => FeatureValue.Of(s.RealizedPnl)),
-        ("realizedPnlPct", s => FeatureValue.Of(s.RealizedPnlPct)),
-        ("feesUsd", s => FeatureValue.Of(s.FeesUsd)),
-        ("holdingPeriodMinutes", s => FeatureValue.Of(s.HoldingPeriodMinutes)),
-        ("exitReason", s => FeatureValue.Of(s.ExitReason)),
-        ("maxFavorableExcursion", s => FeatureValue.Of(s.MaxFavorableExcursion)),
-        ("maxAdverseExcursion", s => FeatureValue.Of(s.MaxAdverseExcursion)),
-        ("partialProfitsTaken", s => FeatureValue.Of(s.PartialProfitsTaken)),
-        ("trailingStopActivated", s => FeatureValue.Of(s.TrailingStopActivated)),
-        ("trailingStopPrice", s => FeatureValue.Of(s.TrailingStopPrice)),
-    ]);
+        SectionColumns.OutcomeFeatures, SectionColumns.OutcomeFeaturesOtherKeys);
 
     // label_profitable and label_maxAdverseExcursion have fallbacks and are resolved as special columns.
     public static readonly SectionSchema<FeatureLabels> Labels = new("label_", r => r.Labels, s => s.ExtensionData,
-    [
-        ("winAmount", s => FeatureValue.Of(s.WinAmount)),
-        ("lossAmount", s => FeatureValue.Of(s.LossAmount)),
-        ("rMultiple", s => FeatureValue.Of(s.RMultiple)),
-        ("optimalTpLevel", s => FeatureValue.Of((double)s.OptimalTpLevel)),
-        ("stopTooTight", s => FeatureValue.Of(s.StopTooTight)),
-        ("betterEntryAvailable", s => FeatureValue.Of(s.BetterEntryAvailable)),
-        ("benchScore", s => FeatureValue.Of(s.BenchScore)),
-    ],
-    "profitable", "maxAdverseExcursion");
+        SectionColumns.FeatureLabels, [.. SectionColumns.FeatureLabelsOtherKeys, "maxAdverseExcursion"]);
 
     /// <summary>The wtt keys, in the script's order; primary and invalidateHit are booleans (1/0).</summary>
     public static readonly string[] WttKeys = ["primary", "alignment", "edge", "payoffShape", "timingForgiveness", "invalidateHit"];

@@ -11,35 +11,35 @@ internal sealed class FeatureLogHealthCheck(FeatureStore store, FeatureStoreHeal
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        var (running, faulted, failures, depth, capacity, dropped) = store.GetLogHealth();
+        LogWriterHealth health = store.GetLogHealth();
         var data = new Dictionary<string, object>(StringComparer.Ordinal)
         {
-            ["queueDepth"] = depth,
-            ["queueCapacity"] = capacity,
-            ["consecutiveWriteFailures"] = failures,
-            ["dropped"] = dropped,
+            ["queueDepth"] = health.QueueDepth,
+            ["queueCapacity"] = health.QueueCapacity,
+            ["consecutiveWriteFailures"] = health.ConsecutiveWriteFailures,
+            ["dropped"] = health.Dropped,
         };
 
         HealthCheckResult result;
-        if (faulted)
+        if (health.Faulted)
         {
             result = HealthCheckResult.Unhealthy("The JSONL log writer failed; the feature store accepts no more records (see the log).", data: data);
         }
-        else if (!running)
+        else if (!health.Running)
         {
             result = HealthCheckResult.Unhealthy("The feature store is not running (not started yet, or stopped).", data: data);
         }
-        else if (failures > 0)
+        else if (health.ConsecutiveWriteFailures > 0)
         {
-            result = HealthCheckResult.Degraded($"Appending to the JSONL log failed {failures} time(s) in a row; retrying.", data: data);
+            result = HealthCheckResult.Degraded($"Appending to the JSONL log failed {health.ConsecutiveWriteFailures} time(s) in a row; retrying.", data: data);
         }
-        else if (depth >= options.DegradedQueueFill * capacity)
+        else if (health.QueueDepth >= options.DegradedQueueFill * health.QueueCapacity)
         {
-            result = HealthCheckResult.Degraded($"The record queue is {depth} of {capacity} full: the log cannot keep up.", data: data);
+            result = HealthCheckResult.Degraded($"The record queue is {health.QueueDepth} of {health.QueueCapacity} full: the log cannot keep up.", data: data);
         }
         else
         {
-            result = HealthCheckResult.Healthy($"The JSONL log is writing ({depth} queued).", data);
+            result = HealthCheckResult.Healthy($"The JSONL log is writing ({health.QueueDepth} queued).", data);
         }
 
         return Task.FromResult(result);

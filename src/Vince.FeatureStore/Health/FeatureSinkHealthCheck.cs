@@ -18,7 +18,8 @@ internal sealed class FeatureSinkHealthCheck(FeatureStore store, string sinkName
             return Task.FromResult(HealthCheckResult.Unhealthy($"The feature store has no sink named '{sinkName}'."));
         }
 
-        (FeatureSinkStatus status, long pendingRecords) = health;
+        FeatureSinkStatus status = health.Status;
+        long pendingRecords = health.PendingRecords;
         var data = new Dictionary<string, object>(StringComparer.Ordinal)
         {
             ["sink"] = status.Name,

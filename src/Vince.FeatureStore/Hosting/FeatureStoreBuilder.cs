@@ -15,6 +15,21 @@ public sealed class FeatureStoreBuilder
     /// <summary>The service collection the store is registered in.</summary>
     public IServiceCollection Services { get; }
 
+    /// <summary>
+    /// Takes <paramref name="name"/> for a sink registration (sink packages call it from <c>.AddPostgres(...)</c> etc.): when
+    /// two registrations take one name (case-insensitive), the host fails to start, naming both.
+    /// </summary>
+    /// <param name="name">The sink name.</param>
+    /// <param name="registeredBy">The registration, for the message (e.g. <c>.AddPostgres</c>).</param>
+    /// <returns>This builder.</returns>
+    public FeatureStoreBuilder ReserveSinkName(string name, string registeredBy)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        ArgumentException.ThrowIfNullOrEmpty(registeredBy);
+        Services.AddSingleton(new SinkNameReservation(name, registeredBy));
+        return this;
+    }
+
     /// <summary>Adds a sink resolved from the container (registered as a singleton).</summary>
     /// <typeparam name="TSink">The sink type.</typeparam>
     /// <returns>This builder.</returns>

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Vince.FeatureStore;
+using Vince.FeatureStore.Configuration;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -30,7 +31,10 @@ public static class FeatureStoreServiceCollectionExtensions
         return new FeatureStoreBuilder(services);
     }
 
-    /// <summary>Registers the feature store with options bound from <paramref name="configuration"/> (e.g. the section <c>VinceFeatureStore</c>).</summary>
+    /// <summary>
+    /// Registers the feature store with options bound from <paramref name="configuration"/> (e.g. the section
+    /// <c>VinceFeatureStore</c>). A key that is not a setting of <see cref="FeatureStoreOptions"/> fails the start, naming its path.
+    /// </summary>
     /// <param name="services">The services.</param>
     /// <param name="configuration">The configuration section holding <see cref="FeatureStoreOptions"/> keys.</param>
     /// <returns>A builder to add sinks with.</returns>
@@ -38,7 +42,7 @@ public static class FeatureStoreServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(configuration);
-        AddCore(services).Configure(options => FeatureStoreOptionsBinder.Bind(configuration, options));
+        AddCore(services).BindSection(configuration, FeatureStoreOptionsBinder.Bind);
         return new FeatureStoreBuilder(services);
     }
 
@@ -53,6 +57,8 @@ public static class FeatureStoreServiceCollectionExtensions
             sp.GetService<ILoggerFactory>(),
             sp.GetService<IMeterFactory>(),
             sp.GetService<TimeProvider>()));
+        // Bots inject the interface; it must be the started store, not a second one.
+        services.TryAddSingleton<IFeatureStore>(sp => sp.GetRequiredService<FeatureStore>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, FeatureStoreHostedService>());
         return options;
     }

@@ -63,27 +63,33 @@ internal static class FeatureLogFiles
         return files.ConvertAll(f => f.Name);
     }
 
-    /// <summary>The extra training files the Python script also reads: <c>synthetic_*.jsonl</c> then <c>combined.jsonl</c>.</summary>
-    public static List<string> ListExtraFiles(string directory, bool synthetic, bool combined)
+    /// <summary>
+    /// The files training and analysis read, in the Python script's order: the feature files (write order), then,
+    /// unless <paramref name="realOnly"/>, <c>synthetic_*.jsonl</c> by name, then <c>combined.jsonl</c>. Later files
+    /// hold later versions: on equal ids the version read last wins.
+    /// </summary>
+    public static List<string> ListTrainingFiles(string directory, bool realOnly)
     {
-        var names = new List<string>();
-        if (!Directory.Exists(directory))
+        List<string> names = ListFeatureFiles(directory);
+        if (realOnly || !Directory.Exists(directory))
         {
             return names;
         }
 
-        if (synthetic)
-        {
-            var found = Directory.EnumerateFiles(directory, SyntheticPrefix + "*" + Extension).Select(Path.GetFileName).OfType<string>().ToList();
-            found.Sort(StringComparer.Ordinal);
-            names.AddRange(found);
-        }
-
-        if (combined && File.Exists(Path.Combine(directory, CombinedName)))
+        var synthetic = Directory.EnumerateFiles(directory, SyntheticPrefix + "*" + Extension).Select(Path.GetFileName).OfType<string>().ToList();
+        synthetic.Sort(StringComparer.Ordinal);
+        names.AddRange(synthetic);
+        if (File.Exists(Path.Combine(directory, CombinedName)))
         {
             names.Add(CombinedName);
         }
 
         return names;
     }
+
+    /// <summary>The name patterns <see cref="ListTrainingFiles"/> looks for, in its order, for messages.</summary>
+    public static IReadOnlyList<string> TrainingFilePatterns(bool realOnly)
+        => realOnly
+            ? [FeaturePrefix + "*" + Extension]
+            : [FeaturePrefix + "*" + Extension, SyntheticPrefix + "*" + Extension, CombinedName];
 }

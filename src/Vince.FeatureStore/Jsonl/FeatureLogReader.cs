@@ -4,14 +4,16 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Win32.SafeHandles;
 using Vince.FeatureStore.Diagnostics;
+using Vince.FeatureStore.Flattening;
 using Vince.FeatureStore.Jsonl;
 
 namespace Vince.FeatureStore;
 
 /// <summary>
-/// Reads a feature data directory: every <c>features_*.jsonl</c> in write order (optionally also
-/// <c>synthetic_*.jsonl</c> and <c>combined.jsonl</c>). Invalid lines, such as a torn last line after a
-/// crash, are skipped with a warning. Several lines with one id are versions of one record; the later wins.
+/// Reads a feature data directory the way the Python training script does: every <c>features_*.jsonl</c> in
+/// write order, then <c>synthetic_*.jsonl</c>, then <c>combined.jsonl</c> (<see cref="FeatureLogReaderOptions.RealOnly"/>
+/// leaves the last two out). Invalid lines, such as a torn last line after a crash, are skipped with a warning.
+/// Several lines with one id are versions of one record; the one read later wins.
 /// </summary>
 /// <remarks>
 /// Reading holds one record at a time. Resolving versions keeps a small index entry per id (not the
@@ -25,7 +27,7 @@ public sealed class FeatureLogReader : IFeatureQuery
 
     /// <summary>Creates a reader for <paramref name="dataDirectory"/>.</summary>
     /// <param name="dataDirectory">The directory holding the JSONL files.</param>
-    /// <param name="options">Which extra files to read; defaults to feature files only.</param>
+    /// <param name="options">Which files to read; defaults to all three kinds.</param>
     /// <param name="logger">Receives a warning per skipped line.</param>
     public FeatureLogReader(string dataDirectory, FeatureLogReaderOptions? options = null, ILogger<FeatureLogReader>? logger = null)
     {
@@ -49,10 +51,25 @@ public sealed class FeatureLogReader : IFeatureQuery
     /// <summary>The files that are read, full paths, in read order.</summary>
     /// <returns>The paths; empty when the directory does not exist.</returns>
     public IReadOnlyList<string> GetFiles()
+        => FeatureLogFiles.ListTrainingFiles(DataDirectory, _options.RealOnly).ConvertAll(n => Path.Combine(DataDirectory, n));
+
+    /// <summary>The file-name patterns this reader looks for, in read order (e.g. for a message that found nothing).</summary>
+    public IReadOnlyList<string> FilePatterns => FeatureLogFiles.TrainingFilePatterns(_options.RealOnly);
+
+    /// <summary>
+    /// Which columns the data has and which assets each model's rows cover, from one scan of the log (no record is
+    /// deserialized): the profile the training export decides its columns with. Unlike
+    /// <see cref="FeatureDataProfile.Observe"/> on typed records, it sees keys that are present with a null value
+    /// (a typed record cannot tell them from missing ones), so a key null in every record is still a column, as in
+    /// the Python script.
+    /// </summary>
+    /// <param name="cancellationToken">Stops the scan.</param>
+    /// <returns>The profile.</returns>
+    public async Task<FeatureDataProfile> GetProfileAsync(CancellationToken cancellationToken = default)
     {
-        var names = FeatureLogFiles.ListExtraFiles(DataDirectory, _options.IncludeSynthetic, _options.IncludeCombined);
-        names.AddRange(FeatureLogFiles.ListFeatureFiles(DataDirectory));
-        return names.ConvertAll(n => Path.Combine(DataDirectory, n));
+        var presence = new ColumnPresence();
+        LogIndex index = await BuildIndexAsync(FeatureQuery.All, cancellationToken, presence).ConfigureAwait(false);
+        return FeatureDataProfile.FromScan(presence, index.Entries.ConvertAll(e => (e.Asset, e.Rows)));
     }
 
     /// <summary>Every valid line as a record, in file order, versions included.</summary>
@@ -304,7 +321,7 @@ public sealed class FeatureLogReader : IFeatureQuery
         var options = new ParallelOptions { CancellationToken = cancellationToken, MaxDegreeOfParallelism = Environment.ProcessorCount };
         await Parallel.ForAsync(0, files.Count, options, async (fileIndex, ct) =>
         {
-            var scan = new FileScan(presence is null ? null : new Flattening.ColumnPresence());
+            var scan = new FileScan(presence is null ? null : new ColumnPresence());
             await foreach (JsonlLine line in ReadLinesAsync(files[fileIndex], ct, scan).ConfigureAwait(false))
             {
                 if (RecordLine.TryReadHeader(line.Content.Span, out RecordHeader header, out string? error, scan.Presence))

@@ -55,7 +55,7 @@ internal static class FileSystemDurability
     public static void CreatePrivateDirectory(string path) => PrivateDirectory.Create(path);
 }
 
-/// <summary>The three libc calls a directory fsync needs.</summary>
+/// <summary>The libc calls that .NET does not expose: directory fsync, flock, and a read that takes no lock.</summary>
 internal static partial class UnixFileSync
 {
     public const int ReadOnly = 0;
@@ -65,6 +65,12 @@ internal static partial class UnixFileSync
 
     [LibraryImport("libc", EntryPoint = "fsync", SetLastError = true)]
     public static partial int Fsync(int fd);
+
+    [LibraryImport("libc", EntryPoint = "read", SetLastError = true)]
+    public static partial nint Read(int fd, byte[] buffer, nint count);
+
+    [LibraryImport("libc", EntryPoint = "flock", SetLastError = true)]
+    public static partial int Flock(Microsoft.Win32.SafeHandles.SafeFileHandle fd, int operation);
 
     [LibraryImport("libc", EntryPoint = "close")]
     public static partial int Close(int fd);

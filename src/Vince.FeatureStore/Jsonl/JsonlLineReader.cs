@@ -84,6 +84,7 @@ internal sealed class JsonlLineReader : IDisposable
                 // Pass over the oversized line's bytes without keeping them.
                 skippingOversized = true;
                 _start += available;
+                available = 0; // those bytes are consumed: counting them again would move past the limit
             }
 
             bool atLimit = Position + available >= limit;

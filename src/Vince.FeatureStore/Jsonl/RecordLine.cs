@@ -140,7 +140,7 @@ internal static class RecordLine
         bool hasOutcome = false, hasLabels = false, hasAvoided = false;
         try
         {
-            var reader = new Utf8JsonReader(line, new JsonReaderOptions { MaxDepth = 256 });
+            var reader = new Utf8JsonReader(line, new JsonReaderOptions { MaxDepth = RecordLimits.MaxJsonDepth });
             if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
             {
                 error = "not a JSON object";

@@ -4,18 +4,31 @@ using Vince.FeatureStore.Jsonl;
 
 namespace Vince.FeatureStore.Pipeline;
 
+/// <summary>A sink's cursor as loaded, and what was wrong with the file when it could not be used as it stands.</summary>
+/// <param name="Position">Where shipping resumes.</param>
+/// <param name="Problem">Null for a sound cursor; otherwise what was wrong, for a warning that names the file.</param>
+internal readonly record struct LoadedCursor(LogPosition Position, string? Problem);
+
 /// <summary>
 /// Durable per-sink cursors: <c>&lt;data&gt;/.cursors/&lt;sink&gt;.json</c> holding the file and byte offset of
 /// the first line the sink has not acknowledged. Written atomically (temp file and rename).
 /// </summary>
+/// <remarks>
+/// A damaged cursor (empty, not JSON, a negative offset, an offset past the end of its file or inside a line)
+/// never stops recording and never skips data: shipping resumes from a point that is certainly a line start
+/// (the start of the cursor's file, or of the log), which re-ships some records; sinks upsert by id, so that
+/// is idempotent.
+/// </remarks>
 internal sealed class SinkCursorStore
 {
     public const string DirectoryName = ".cursors";
+    private readonly string _dataDirectory;
     private readonly string _directory;
     private readonly bool _fsync;
 
     public SinkCursorStore(string dataDirectory, bool fsync)
     {
+        _dataDirectory = dataDirectory;
         _directory = Path.Combine(dataDirectory, DirectoryName);
         _fsync = fsync;
         FileSystemDurability.CreatePrivateDirectory(_directory);
@@ -23,21 +36,30 @@ internal sealed class SinkCursorStore
 
     public string PathOf(string sinkName) => Path.Combine(_directory, sinkName + ".json");
 
-    public LogPosition Load(string sinkName)
+    public LoadedCursor Load(string sinkName)
     {
         string path = PathOf(sinkName);
         if (!File.Exists(path))
         {
-            return LogPosition.Start;
+            return new LoadedCursor(LogPosition.Start, null);
         }
 
         byte[] bytes = File.ReadAllBytes(path);
+        if (bytes.AsSpan().Trim(" \t\r\n"u8).IsEmpty)
+        {
+            return new LoadedCursor(LogPosition.Start, "is empty");
+        }
+
+        string? file = null;
+        long offset = 0;
         try
         {
             var reader = new Utf8JsonReader(bytes);
-            string? file = null;
-            long offset = 0;
-            reader.Read();
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            {
+                return new LoadedCursor(LogPosition.Start, "is not a JSON object");
+            }
+
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
                 if (reader.ValueTextEquals("file"u8))
@@ -56,13 +78,52 @@ internal sealed class SinkCursorStore
                     reader.Skip();
                 }
             }
-
-            return string.IsNullOrEmpty(file) ? LogPosition.Start : new LogPosition(file, LogPosition.KeyOf(file), offset);
         }
         catch (Exception ex) when (ex is JsonException or InvalidOperationException or FormatException)
         {
-            throw new InvalidDataException($"The cursor file '{path}' of sink '{sinkName}' is corrupt; delete it to re-ship the whole log to that sink (re-shipping is idempotent).", ex);
+            return new LoadedCursor(LogPosition.Start, $"is not a valid cursor ({ex.Message})");
         }
+
+        if (string.IsNullOrEmpty(file))
+        {
+            return new LoadedCursor(LogPosition.Start, null);
+        }
+
+        if (Path.GetFileName(file) != file || !FeatureLogFiles.TryParseFeatureFileName(file, out _, out _))
+        {
+            return new LoadedCursor(LogPosition.Start, $"names '{file}', which is not a feature file of this directory");
+        }
+
+        var startOfFile = new LogPosition(file, LogPosition.KeyOf(file), 0);
+        if (offset < 0)
+        {
+            return new LoadedCursor(startOfFile, $"has a negative offset ({offset})");
+        }
+
+        string logFile = Path.Combine(_dataDirectory, file);
+        if (offset > 0 && File.Exists(logFile))
+        {
+            string? problem = CheckLineStart(logFile, offset);
+            if (problem is not null)
+            {
+                return new LoadedCursor(startOfFile, problem);
+            }
+        }
+
+        return new LoadedCursor(startOfFile with { Offset = offset }, null);
+    }
+
+    /// <summary>A saved offset is always just after a <c>\n</c>; anything else was edited or belongs to another file.</summary>
+    private static string? CheckLineStart(string logFile, long offset)
+    {
+        using var stream = new FileStream(logFile, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1);
+        if (offset > stream.Length)
+        {
+            return $"points at byte {offset}, past the end of {Path.GetFileName(logFile)} ({stream.Length} bytes)";
+        }
+
+        stream.Position = offset - 1;
+        return stream.ReadByte() == '\n' ? null : $"points at byte {offset} of {Path.GetFileName(logFile)}, which is not the start of a line";
     }
 
     public void Save(string sinkName, LogPosition position)
@@ -77,6 +138,17 @@ internal sealed class SinkCursorStore
             writer.WriteEndObject();
         }
 
-        FileSystemDurability.WriteAtomically(PathOf(sinkName), buffer.WrittenSpan, _fsync);
+        string path = PathOf(sinkName);
+        try
+        {
+            FileSystemDurability.WriteAtomically(path, buffer.WrittenSpan, _fsync);
+        }
+        catch (DirectoryNotFoundException)
+        {
+            // The directory was deleted under the running store: make it again, so progress is durable again now
+            // rather than after a restart.
+            FileSystemDurability.CreatePrivateDirectory(_directory);
+            FileSystemDurability.WriteAtomically(path, buffer.WrittenSpan, _fsync);
+        }
     }
 }

@@ -54,7 +54,14 @@ internal sealed class SinkShipper
         _logger = logger;
         _time = time;
         _tags = new TagList { { "sink", sink.Name } };
-        _cursor = cursors.Load(sink.Name);
+        LoadedCursor loaded = cursors.Load(sink.Name);
+        if (loaded.Problem is not null)
+        {
+            string resumeFrom = loaded.Position.FileName.Length > 0 ? loaded.Position.FileName : "the log";
+            FeatureStoreLog.CursorDamaged(logger, sink.Name, cursors.PathOf(sink.Name), loaded.Problem, resumeFrom);
+        }
+
+        _cursor = loaded.Position;
     }
 
     public string Name => _sink.Name;

@@ -64,6 +64,7 @@ public static class FeatureJson
 [JsonSourceGenerationOptions(
     PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    MaxDepth = RecordLimits.MaxJsonDepth,
     Converters = [typeof(FiniteDoubleConverter)])]
 [JsonSerializable(typeof(FeatureRecord))]
 [JsonSerializable(typeof(NewsFeatures))]

@@ -4,9 +4,11 @@ using System.Text.Json.Serialization;
 namespace Vince.FeatureStore;
 
 /// <summary>Training labels derived from a closed trade's execution and outcome.</summary>
+[RecordSection]
 public sealed record FeatureLabels
 {
     /// <summary>Realised PnL was positive.</summary>
+    [SpecialColumn] // label_profitable falls back to outcome.profitable
     public bool Profitable { get; init; }
     /// <summary>Realised PnL when profitable, else 0.</summary>
     public double WinAmount { get; init; }

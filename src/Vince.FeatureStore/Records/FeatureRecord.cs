@@ -72,6 +72,7 @@ public sealed record FeatureRecord
 }
 
 /// <summary>A signal that was evaluated but not traded.</summary>
+[RecordSection]
 public sealed record AvoidedDecision
 {
     /// <summary>Why the signal was not traded.</summary>

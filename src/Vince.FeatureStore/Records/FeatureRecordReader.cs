@@ -13,6 +13,9 @@ namespace Vince.FeatureStore;
 /// deserializes with <see cref="FeatureJson"/>, so edge cases and errors keep the serializer's exact outcome.
 /// </summary>
 /// <remarks>
+/// The per-section parts (each section's key table and read method) are generated from the section records
+/// (<c>[RecordSection]</c>) by Vince.FeatureStore.SchemaGenerator; this file holds the top level and the value helpers
+/// the generated code calls (one per property type).
 /// Why: the serializer buffers the init-only properties as boxed constructor arguments and goes through its
 /// converter machinery per value; this reader assigns locals and builds each section once. What it mirrors:
 /// camelCase keys matched case-sensitively; unknown keys into <c>ExtensionData</c> (last duplicate wins, first
@@ -21,56 +24,14 @@ namespace Vince.FeatureStore;
 /// differ there); <c>null</c> for a non-nullable <see cref="double"/> is NaN; integers through
 /// <see cref="LenientIntegers"/>; <c>signal.sources</c> through the converter's own code.
 /// </remarks>
-internal sealed class FeatureRecordReader
+internal sealed partial class FeatureRecordReader
 {
-    // The serializer's reader options: no comments, no trailing commas, depth 64.
-    private static readonly JsonReaderOptions ReaderOptions = new() { MaxDepth = 64 };
+    // The serializer's reader options: no comments, no trailing commas, the records' depth limit.
+    private static readonly JsonReaderOptions ReaderOptions = new() { MaxDepth = RecordLimits.MaxJsonDepth };
 
     internal static readonly KeyTable RecordKeys = new(
         ["id", "timestamp", "asset", "market", "session", "signal", "regime", "news", "decisionDrivers", "execution", "outcome", "labels", "avoided"],
         ignored: ["isComplete", "timestampUtc"]);
-
-    internal static readonly KeyTable MarketKeys = new(
-    [
-        "price", "priceChange1h", "priceChange24h", "volume24h", "volumeRatio", "fundingRate", "fundingPercentile",
-        "fundingDelta", "openInterest", "oiChange24h", "longShortRatio", "fearGreedIndex", "bookImbalance",
-        "bidAskSpread", "dvol", "atrPct", "rsi14", "priceVsSma20",
-    ]);
-
-    internal static readonly KeyTable SessionKeys = new(["session", "utcHour", "dayOfWeek", "isWeekend", "isOpenWindow", "minutesSinceSessionStart"]);
-
-    internal static readonly KeyTable SignalKeys = new(
-    [
-        "direction", "strength", "confidence", "sourceCount", "sources", "strategyName", "openWindowBoost",
-        "conflictingCount", "hasCascadeSignal", "hasFundingExtreme", "hasWhaleSignal", "hasOICap",
-        "highestWeightSource", "avgSentiment", "xSentimentScore", "factors",
-    ]);
-
-    internal static readonly KeyTable RegimeKeys = new(["volatilityRegime", "marketRegime", "fundingTrend", "volumeSpike", "oiCapRisk", "sentiment"]);
-
-    internal static readonly KeyTable NewsKeys = new(
-    [
-        "etfFlowBtc", "etfFlowEth", "macroRiskEnvironment", "nasdaqChange", "sentimentScore", "sentimentDirection",
-        "hasActiveRiskEvents", "highestRiskSeverity", "assetSentimentScore", "assetSentimentDirection", "assetHasHighRiskEvent",
-    ],
-    ignored: ["legacyList"]);
-
-    internal static readonly KeyTable ExecutionKeys = new(
-    [
-        "executed", "entryPrice", "leverage", "positionSizeUsd", "positionSizePct", "stopLossPrice", "stopLossDistancePct",
-        "takeProfitPrices", "takeProfitDistancesPct", "entryAtrPct", "streakMultiplier", "rejectionReason", "usedPullbackEntry",
-    ]);
-
-    internal static readonly KeyTable OutcomeKeys = new(
-    [
-        "exitPrice", "realizedPnl", "realizedPnlPct", "feesUsd", "holdingPeriodMinutes", "exitReason",
-        "maxFavorableExcursion", "maxAdverseExcursion", "partialProfitsTaken", "trailingStopActivated", "trailingStopPrice",
-    ]);
-
-    internal static readonly KeyTable LabelsKeys = new(
-        ["profitable", "winAmount", "lossAmount", "rMultiple", "optimalTpLevel", "stopTooTight", "betterEntryAvailable", "benchScore"]);
-
-    internal static readonly KeyTable AvoidedKeys = new(["reason", "timestamp"]);
 
     // One reader per thread: the log reader parses lines on all cores.
     [ThreadStatic]
@@ -131,16 +92,16 @@ internal sealed class FeatureRecordReader
                 case 0: id = Id(ref reader); hasId = true; break;
                 case 1: timestamp = Int64(ref reader); break;
                 case 2: asset = String(ref reader); hasAsset = true; break;
-                case 3: market = StartSection(ref reader) ? ReadMarket(ref reader) : null; break;
-                case 4: session = StartSection(ref reader) ? ReadSession(ref reader) : null; break;
-                case 5: signal = StartSection(ref reader) ? ReadSignal(ref reader) : null; break;
-                case 6: regime = StartSection(ref reader) ? ReadRegime(ref reader) : null; break;
+                case 3: market = StartSection(ref reader) ? ReadMarketFeatures(ref reader) : null; break;
+                case 4: session = StartSection(ref reader) ? ReadSessionFeatures(ref reader) : null; break;
+                case 5: signal = StartSection(ref reader) ? ReadSignalFeatures(ref reader) : null; break;
+                case 6: regime = StartSection(ref reader) ? ReadRegimeFeatures(ref reader) : null; break;
                 case 7: news = ReadNewsValue(ref reader); break;
                 case 8: decisionDrivers = StringList(ref reader); break;
-                case 9: execution = StartSection(ref reader) ? ReadExecution(ref reader) : null; break;
-                case 10: outcome = StartSection(ref reader) ? ReadOutcome(ref reader) : null; break;
-                case 11: labels = StartSection(ref reader) ? ReadLabels(ref reader) : null; break;
-                case 12: avoided = StartSection(ref reader) ? ReadAvoided(ref reader) : null; break;
+                case 9: execution = StartSection(ref reader) ? ReadExecutionFeatures(ref reader) : null; break;
+                case 10: outcome = StartSection(ref reader) ? ReadOutcomeFeatures(ref reader) : null; break;
+                case 11: labels = StartSection(ref reader) ? ReadFeatureLabels(ref reader) : null; break;
+                case 12: avoided = StartSection(ref reader) ? ReadAvoidedDecision(ref reader) : null; break;
             }
         }
 
@@ -170,183 +131,6 @@ internal sealed class FeatureRecordReader
         };
     }
 
-    private static MarketFeatures ReadMarket(ref Utf8JsonReader reader)
-    {
-        double? price = null, priceChange1h = null, priceChange24h = null, volume24h = null, volumeRatio = null;
-        double? fundingRate = null, fundingPercentile = null, fundingDelta = null, openInterest = null, oiChange24h = null;
-        double? longShortRatio = null, fearGreedIndex = null, bookImbalance = null, bidAskSpread = null, dvol = null;
-        double? atrPct = null, rsi14 = null, priceVsSma20 = null;
-        Dictionary<string, JsonElement>? extension = null;
-        int next = 0;
-        while (NextProperty(ref reader, ref extension, MarketKeys, ref next, out int key))
-        {
-            switch (key)
-            {
-                case 0: price = NullableDouble(ref reader); break;
-                case 1: priceChange1h = NullableDouble(ref reader); break;
-                case 2: priceChange24h = NullableDouble(ref reader); break;
-                case 3: volume24h = NullableDouble(ref reader); break;
-                case 4: volumeRatio = NullableDouble(ref reader); break;
-                case 5: fundingRate = NullableDouble(ref reader); break;
-                case 6: fundingPercentile = NullableDouble(ref reader); break;
-                case 7: fundingDelta = NullableDouble(ref reader); break;
-                case 8: openInterest = NullableDouble(ref reader); break;
-                case 9: oiChange24h = NullableDouble(ref reader); break;
-                case 10: longShortRatio = NullableDouble(ref reader); break;
-                case 11: fearGreedIndex = NullableDouble(ref reader); break;
-                case 12: bookImbalance = NullableDouble(ref reader); break;
-                case 13: bidAskSpread = NullableDouble(ref reader); break;
-                case 14: dvol = NullableDouble(ref reader); break;
-                case 15: atrPct = NullableDouble(ref reader); break;
-                case 16: rsi14 = NullableDouble(ref reader); break;
-                case 17: priceVsSma20 = NullableDouble(ref reader); break;
-            }
-        }
-
-        return new MarketFeatures
-        {
-            Price = price,
-            PriceChange1h = priceChange1h,
-            PriceChange24h = priceChange24h,
-            Volume24h = volume24h,
-            VolumeRatio = volumeRatio,
-            FundingRate = fundingRate,
-            FundingPercentile = fundingPercentile,
-            FundingDelta = fundingDelta,
-            OpenInterest = openInterest,
-            OiChange24h = oiChange24h,
-            LongShortRatio = longShortRatio,
-            FearGreedIndex = fearGreedIndex,
-            BookImbalance = bookImbalance,
-            BidAskSpread = bidAskSpread,
-            Dvol = dvol,
-            AtrPct = atrPct,
-            Rsi14 = rsi14,
-            PriceVsSma20 = priceVsSma20,
-            ExtensionData = extension,
-        };
-    }
-
-    private SessionFeatures ReadSession(ref Utf8JsonReader reader)
-    {
-        string? session = null;
-        int? utcHour = null, dayOfWeek = null;
-        bool? isWeekend = null, isOpenWindow = null;
-        double? minutesSinceSessionStart = null;
-        Dictionary<string, JsonElement>? extension = null;
-        int next = 0;
-        while (NextProperty(ref reader, ref extension, SessionKeys, ref next, out int key))
-        {
-            switch (key)
-            {
-                case 0: session = String(ref reader); break;
-                case 1: utcHour = NullableInt32(ref reader); break;
-                case 2: dayOfWeek = NullableInt32(ref reader); break;
-                case 3: isWeekend = NullableBoolean(ref reader); break;
-                case 4: isOpenWindow = NullableBoolean(ref reader); break;
-                case 5: minutesSinceSessionStart = NullableDouble(ref reader); break;
-            }
-        }
-
-        return new SessionFeatures
-        {
-            Session = session,
-            UtcHour = utcHour,
-            DayOfWeek = dayOfWeek,
-            IsWeekend = isWeekend,
-            IsOpenWindow = isOpenWindow,
-            MinutesSinceSessionStart = minutesSinceSessionStart,
-            ExtensionData = extension,
-        };
-    }
-
-    private SignalFeatures ReadSignal(ref Utf8JsonReader reader)
-    {
-        string? direction = null, strategyName = null, highestWeightSource = null;
-        double? strength = null, confidence = null, openWindowBoost = null, avgSentiment = null, xSentimentScore = null;
-        int? sourceCount = null, conflictingCount = null;
-        bool? hasCascadeSignal = null, hasFundingExtreme = null, hasWhaleSignal = null, hasOICap = null;
-        List<SignalSource>? sources = null;
-        List<string>? factors = null;
-        Dictionary<string, JsonElement>? extension = null;
-        int next = 0;
-        while (NextProperty(ref reader, ref extension, SignalKeys, ref next, out int key))
-        {
-            switch (key)
-            {
-                case 0: direction = String(ref reader); break;
-                case 1: strength = NullableDouble(ref reader); break;
-                case 2: confidence = NullableDouble(ref reader); break;
-                case 3: sourceCount = NullableInt32(ref reader); break;
-                case 4: sources = reader.TokenType == JsonTokenType.Null ? null : SignalSourceListConverter.ReadList(ref reader); break;
-                case 5: strategyName = String(ref reader); break;
-                case 6: openWindowBoost = NullableDouble(ref reader); break;
-                case 7: conflictingCount = NullableInt32(ref reader); break;
-                case 8: hasCascadeSignal = NullableBoolean(ref reader); break;
-                case 9: hasFundingExtreme = NullableBoolean(ref reader); break;
-                case 10: hasWhaleSignal = NullableBoolean(ref reader); break;
-                case 11: hasOICap = NullableBoolean(ref reader); break;
-                case 12: highestWeightSource = String(ref reader); break;
-                case 13: avgSentiment = NullableDouble(ref reader); break;
-                case 14: xSentimentScore = NullableDouble(ref reader); break;
-                case 15: factors = StringList(ref reader); break;
-            }
-        }
-
-        return new SignalFeatures
-        {
-            Direction = direction,
-            Strength = strength,
-            Confidence = confidence,
-            SourceCount = sourceCount,
-            Sources = sources,
-            StrategyName = strategyName,
-            OpenWindowBoost = openWindowBoost,
-            ConflictingCount = conflictingCount,
-            HasCascadeSignal = hasCascadeSignal,
-            HasFundingExtreme = hasFundingExtreme,
-            HasWhaleSignal = hasWhaleSignal,
-            HasOICap = hasOICap,
-            HighestWeightSource = highestWeightSource,
-            AvgSentiment = avgSentiment,
-            XSentimentScore = xSentimentScore,
-            Factors = factors,
-            ExtensionData = extension,
-        };
-    }
-
-    private RegimeFeatures ReadRegime(ref Utf8JsonReader reader)
-    {
-        string? volatilityRegime = null, marketRegime = null, fundingTrend = null, sentiment = null;
-        bool? volumeSpike = null;
-        JsonElement? oiCapRisk = null;
-        Dictionary<string, JsonElement>? extension = null;
-        int next = 0;
-        while (NextProperty(ref reader, ref extension, RegimeKeys, ref next, out int key))
-        {
-            switch (key)
-            {
-                case 0: volatilityRegime = String(ref reader); break;
-                case 1: marketRegime = String(ref reader); break;
-                case 2: fundingTrend = String(ref reader); break;
-                case 3: volumeSpike = NullableBoolean(ref reader); break;
-                case 4: oiCapRisk = reader.TokenType == JsonTokenType.Null ? null : JsonElement.ParseValue(ref reader); break;
-                case 5: sentiment = String(ref reader); break;
-            }
-        }
-
-        return new RegimeFeatures
-        {
-            VolatilityRegime = volatilityRegime,
-            MarketRegime = marketRegime,
-            FundingTrend = fundingTrend,
-            VolumeSpike = volumeSpike,
-            OiCapRisk = oiCapRisk,
-            Sentiment = sentiment,
-            ExtensionData = extension,
-        };
-    }
-
     /// <summary>The <c>news</c> value as <see cref="NewsSectionConverter"/> reads it: an object, a legacy list kept whole, or null.</summary>
     private NewsFeatures? ReadNewsValue(ref Utf8JsonReader reader)
     {
@@ -355,195 +139,7 @@ internal sealed class FeatureRecordReader
             return new NewsFeatures { LegacyList = JsonElement.ParseValue(ref reader) };
         }
 
-        return StartSection(ref reader) ? ReadNews(ref reader) : null;
-    }
-
-    private NewsFeatures ReadNews(ref Utf8JsonReader reader)
-    {
-        double? etfFlowBtc = null, etfFlowEth = null, nasdaqChange = null, sentimentScore = null, assetSentimentScore = null;
-        string? macroRiskEnvironment = null, sentimentDirection = null, highestRiskSeverity = null, assetSentimentDirection = null;
-        bool? hasActiveRiskEvents = null, assetHasHighRiskEvent = null;
-        Dictionary<string, JsonElement>? extension = null;
-        int next = 0;
-        while (NextProperty(ref reader, ref extension, NewsKeys, ref next, out int key))
-        {
-            switch (key)
-            {
-                case 0: etfFlowBtc = NullableDouble(ref reader); break;
-                case 1: etfFlowEth = NullableDouble(ref reader); break;
-                case 2: macroRiskEnvironment = String(ref reader); break;
-                case 3: nasdaqChange = NullableDouble(ref reader); break;
-                case 4: sentimentScore = NullableDouble(ref reader); break;
-                case 5: sentimentDirection = String(ref reader); break;
-                case 6: hasActiveRiskEvents = NullableBoolean(ref reader); break;
-                case 7: highestRiskSeverity = String(ref reader); break;
-                case 8: assetSentimentScore = NullableDouble(ref reader); break;
-                case 9: assetSentimentDirection = String(ref reader); break;
-                case 10: assetHasHighRiskEvent = NullableBoolean(ref reader); break;
-            }
-        }
-
-        return new NewsFeatures
-        {
-            EtfFlowBtc = etfFlowBtc,
-            EtfFlowEth = etfFlowEth,
-            MacroRiskEnvironment = macroRiskEnvironment,
-            NasdaqChange = nasdaqChange,
-            SentimentScore = sentimentScore,
-            SentimentDirection = sentimentDirection,
-            HasActiveRiskEvents = hasActiveRiskEvents,
-            HighestRiskSeverity = highestRiskSeverity,
-            AssetSentimentScore = assetSentimentScore,
-            AssetSentimentDirection = assetSentimentDirection,
-            AssetHasHighRiskEvent = assetHasHighRiskEvent,
-            ExtensionData = extension,
-        };
-    }
-
-    private ExecutionFeatures ReadExecution(ref Utf8JsonReader reader)
-    {
-        bool? executed = null, usedPullbackEntry = null;
-        double? entryPrice = null, leverage = null, positionSizeUsd = null, positionSizePct = null, stopLossPrice = null;
-        double? stopLossDistancePct = null, entryAtrPct = null, streakMultiplier = null;
-        List<double>? takeProfitPrices = null, takeProfitDistancesPct = null;
-        string? rejectionReason = null;
-        Dictionary<string, JsonElement>? extension = null;
-        int next = 0;
-        while (NextProperty(ref reader, ref extension, ExecutionKeys, ref next, out int key))
-        {
-            switch (key)
-            {
-                case 0: executed = NullableBoolean(ref reader); break;
-                case 1: entryPrice = NullableDouble(ref reader); break;
-                case 2: leverage = NullableDouble(ref reader); break;
-                case 3: positionSizeUsd = NullableDouble(ref reader); break;
-                case 4: positionSizePct = NullableDouble(ref reader); break;
-                case 5: stopLossPrice = NullableDouble(ref reader); break;
-                case 6: stopLossDistancePct = NullableDouble(ref reader); break;
-                case 7: takeProfitPrices = DoubleList(ref reader); break;
-                case 8: takeProfitDistancesPct = DoubleList(ref reader); break;
-                case 9: entryAtrPct = NullableDouble(ref reader); break;
-                case 10: streakMultiplier = NullableDouble(ref reader); break;
-                case 11: rejectionReason = String(ref reader); break;
-                case 12: usedPullbackEntry = NullableBoolean(ref reader); break;
-            }
-        }
-
-        return new ExecutionFeatures
-        {
-            Executed = executed,
-            EntryPrice = entryPrice,
-            Leverage = leverage,
-            PositionSizeUsd = positionSizeUsd,
-            PositionSizePct = positionSizePct,
-            StopLossPrice = stopLossPrice,
-            StopLossDistancePct = stopLossDistancePct,
-            TakeProfitPrices = takeProfitPrices,
-            TakeProfitDistancesPct = takeProfitDistancesPct,
-            EntryAtrPct = entryAtrPct,
-            StreakMultiplier = streakMultiplier,
-            RejectionReason = rejectionReason,
-            UsedPullbackEntry = usedPullbackEntry,
-            ExtensionData = extension,
-        };
-    }
-
-    private OutcomeFeatures ReadOutcome(ref Utf8JsonReader reader)
-    {
-        double? exitPrice = null, realizedPnl = null, realizedPnlPct = null, feesUsd = null, holdingPeriodMinutes = null;
-        double? maxFavorableExcursion = null, maxAdverseExcursion = null, partialProfitsTaken = null, trailingStopPrice = null;
-        string? exitReason = null;
-        bool? trailingStopActivated = null;
-        Dictionary<string, JsonElement>? extension = null;
-        int next = 0;
-        while (NextProperty(ref reader, ref extension, OutcomeKeys, ref next, out int key))
-        {
-            switch (key)
-            {
-                case 0: exitPrice = NullableDouble(ref reader); break;
-                case 1: realizedPnl = NullableDouble(ref reader); break;
-                case 2: realizedPnlPct = NullableDouble(ref reader); break;
-                case 3: feesUsd = NullableDouble(ref reader); break;
-                case 4: holdingPeriodMinutes = NullableDouble(ref reader); break;
-                case 5: exitReason = String(ref reader); break;
-                case 6: maxFavorableExcursion = NullableDouble(ref reader); break;
-                case 7: maxAdverseExcursion = NullableDouble(ref reader); break;
-                case 8: partialProfitsTaken = NullableDouble(ref reader); break;
-                case 9: trailingStopActivated = NullableBoolean(ref reader); break;
-                case 10: trailingStopPrice = NullableDouble(ref reader); break;
-            }
-        }
-
-        return new OutcomeFeatures
-        {
-            ExitPrice = exitPrice,
-            RealizedPnl = realizedPnl,
-            RealizedPnlPct = realizedPnlPct,
-            FeesUsd = feesUsd,
-            HoldingPeriodMinutes = holdingPeriodMinutes,
-            ExitReason = exitReason,
-            MaxFavorableExcursion = maxFavorableExcursion,
-            MaxAdverseExcursion = maxAdverseExcursion,
-            PartialProfitsTaken = partialProfitsTaken,
-            TrailingStopActivated = trailingStopActivated,
-            TrailingStopPrice = trailingStopPrice,
-            ExtensionData = extension,
-        };
-    }
-
-    private static FeatureLabels ReadLabels(ref Utf8JsonReader reader)
-    {
-        bool profitable = false, stopTooTight = false, betterEntryAvailable = false;
-        double winAmount = 0, lossAmount = 0, rMultiple = 0;
-        int optimalTpLevel = 0;
-        double? benchScore = null;
-        Dictionary<string, JsonElement>? extension = null;
-        int next = 0;
-        while (NextProperty(ref reader, ref extension, LabelsKeys, ref next, out int key))
-        {
-            switch (key)
-            {
-                case 0: profitable = Boolean(ref reader); break;
-                case 1: winAmount = Double(ref reader); break;
-                case 2: lossAmount = Double(ref reader); break;
-                case 3: rMultiple = Double(ref reader); break;
-                case 4: optimalTpLevel = Int32(ref reader); break;
-                case 5: stopTooTight = Boolean(ref reader); break;
-                case 6: betterEntryAvailable = Boolean(ref reader); break;
-                case 7: benchScore = NullableDouble(ref reader); break;
-            }
-        }
-
-        return new FeatureLabels
-        {
-            Profitable = profitable,
-            WinAmount = winAmount,
-            LossAmount = lossAmount,
-            RMultiple = rMultiple,
-            OptimalTpLevel = optimalTpLevel,
-            StopTooTight = stopTooTight,
-            BetterEntryAvailable = betterEntryAvailable,
-            BenchScore = benchScore,
-            ExtensionData = extension,
-        };
-    }
-
-    private AvoidedDecision ReadAvoided(ref Utf8JsonReader reader)
-    {
-        string? reason = null;
-        long? timestamp = null;
-        Dictionary<string, JsonElement>? extension = null;
-        int next = 0;
-        while (NextProperty(ref reader, ref extension, AvoidedKeys, ref next, out int key))
-        {
-            switch (key)
-            {
-                case 0: reason = String(ref reader); break;
-                case 1: timestamp = reader.TokenType == JsonTokenType.Null ? null : Int64(ref reader); break;
-            }
-        }
-
-        return new AvoidedDecision { Reason = reason, Timestamp = timestamp, ExtensionData = extension };
+        return StartSection(ref reader) ? ReadNewsFeatures(ref reader) : null;
     }
 
     /// <summary>
@@ -738,6 +334,15 @@ internal sealed class FeatureRecordReader
         value = negative ? -result : result;
         return true;
     }
+
+    private static long? NullableInt64(ref Utf8JsonReader reader)
+        => reader.TokenType == JsonTokenType.Null ? null : Int64(ref reader);
+
+    private static JsonElement? NullableElement(ref Utf8JsonReader reader)
+        => reader.TokenType == JsonTokenType.Null ? null : JsonElement.ParseValue(ref reader);
+
+    private static List<SignalSource>? SignalSourceList(ref Utf8JsonReader reader)
+        => reader.TokenType == JsonTokenType.Null ? null : SignalSourceListConverter.ReadList(ref reader);
 
     private static bool? NullableBoolean(ref Utf8JsonReader reader) => reader.TokenType switch
     {

@@ -1,13 +1,19 @@
 namespace Vince.FeatureStore;
 
 /// <summary>
-/// Bounds of the values the sinks index. PostgreSQL (and so Supabase) cannot index a text longer than about 2.7 KB
-/// (btree) and no timestamp after year 9999: a record beyond them would fail its sink forever and stop everything
-/// behind it. Recording refuses such a record; the reader and the shippers skip such a line with a warning (the log
+/// Bounds of record lines: how deep their JSON may nest, and the values the sinks index. PostgreSQL (and so
+/// Supabase) cannot index a text longer than about 2.7 KB (btree) and no timestamp after year 9999: a record beyond
+/// them would fail its sink forever and stop everything behind it. Recording refuses such a record; the reader and the shippers skip such a line with a warning (the log
 /// keeps it).
 /// </summary>
 internal static class RecordLimits
 {
+    /// <summary>
+    /// Deepest nesting of a record line's JSON, for every reader of record lines: the fast reader, the header scan and
+    /// the serializer (whose default it is), so a line that one of them rejects as too deep none of them accepts.
+    /// </summary>
+    public const int MaxJsonDepth = 64;
+
     /// <summary>9999-12-31T23:59:59.999Z in Unix milliseconds.</summary>
     public const long MaxTimestamp = 253_402_300_799_999;
 

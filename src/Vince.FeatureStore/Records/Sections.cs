@@ -4,6 +4,7 @@ using System.Text.Json.Serialization;
 namespace Vince.FeatureStore;
 
 /// <summary>Market state at decision time. Every number may be missing (<see langword="null"/>).</summary>
+[RecordSection]
 public sealed record MarketFeatures
 {
     /// <summary>Last price.</summary>
@@ -48,6 +49,7 @@ public sealed record MarketFeatures
 }
 
 /// <summary>Trading-session context.</summary>
+[RecordSection]
 public sealed record SessionFeatures
 {
     /// <summary>asia, europe, us, eu_us_overlap, off_hours or weekend.</summary>
@@ -70,6 +72,7 @@ public sealed record SessionFeatures
 }
 
 /// <summary>The aggregated signal.</summary>
+[RecordSection]
 public sealed record SignalFeatures
 {
     /// <summary>long, short or neutral.</summary>
@@ -148,6 +151,7 @@ public sealed record SignalSource
 }
 
 /// <summary>Volatility and market regime.</summary>
+[RecordSection]
 public sealed record RegimeFeatures
 {
     /// <summary>low, normal, high or extreme.</summary>
@@ -168,6 +172,7 @@ public sealed record RegimeFeatures
 }
 
 /// <summary>News and macro context.</summary>
+[RecordSection]
 public sealed record NewsFeatures
 {
     /// <summary>BTC ETF flow.</summary>
@@ -205,6 +210,7 @@ public sealed record NewsFeatures
 }
 
 /// <summary>How the trade was opened.</summary>
+[RecordSection]
 public sealed record ExecutionFeatures
 {
     /// <summary>The order was executed.</summary>
@@ -239,6 +245,7 @@ public sealed record ExecutionFeatures
 }
 
 /// <summary>How the trade closed.</summary>
+[RecordSection]
 public sealed record OutcomeFeatures
 {
     /// <summary>Exit price.</summary>

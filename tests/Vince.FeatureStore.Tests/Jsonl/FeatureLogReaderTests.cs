@@ -155,21 +155,25 @@ public sealed class FeatureLogReaderTests : IDisposable
     }
 
     [Fact]
-    public async Task Synthetic_and_combined_files_are_read_only_when_asked_and_real_records_win()
+    public async Task Synthetic_and_combined_files_are_read_after_the_feature_files_unless_real_only()
     {
         WriteFile("synthetic_1.jsonl", Line(Complete("s1")), Line(Decision("shared") with { Asset = "SYNTH" }));
         WriteFile("combined.jsonl", Line(Complete("c1")));
         WriteFile("features_2026-01-22_1.jsonl", Line(Decision("shared") with { Asset = "REAL" }));
         WriteFile("other.jsonl", Line(Complete("ignored")));
 
-        var plain = new FeatureLogReader(_dir.Path);
-        var all = new FeatureLogReader(_dir.Path, new FeatureLogReaderOptions { IncludeSynthetic = true, IncludeCombined = true });
+        var realOnly = new FeatureLogReader(_dir.Path, new FeatureLogReaderOptions { RealOnly = true });
+        var all = new FeatureLogReader(_dir.Path);
 
-        Assert.Equal(["shared"], (await ToListAsync(plain.ReadRecordsAsync())).Select(r => r.Id));
+        Assert.Equal(["shared"], (await ToListAsync(realOnly.ReadRecordsAsync())).Select(r => r.Id));
+        Assert.Equal("REAL", (await ToListAsync(realOnly.ReadRecordsAsync())).Single().Asset);
         List<FeatureRecord> everything = await ToListAsync(all.ReadRecordsAsync());
         Assert.Equal(["c1", "s1", "shared"], everything.Select(r => r.Id).Order(StringComparer.Ordinal));
-        Assert.Equal("REAL", everything.Single(r => r.Id == "shared").Asset);
-        Assert.Equal(["synthetic_1.jsonl", "combined.jsonl", "features_2026-01-22_1.jsonl"], all.GetFiles().Select(Path.GetFileName));
+        // The script's order (features, synthetic, combined); on one id the version read last wins, as everywhere.
+        Assert.Equal("SYNTH", everything.Single(r => r.Id == "shared").Asset);
+        Assert.Equal(["features_2026-01-22_1.jsonl", "synthetic_1.jsonl", "combined.jsonl"], all.GetFiles().Select(Path.GetFileName));
+        Assert.Equal(["features_*.jsonl", "synthetic_*.jsonl", "combined.jsonl"], all.FilePatterns);
+        Assert.Equal(["features_*.jsonl"], realOnly.FilePatterns);
     }
 
     [Fact]

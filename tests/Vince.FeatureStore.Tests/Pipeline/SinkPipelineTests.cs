@@ -266,18 +266,6 @@ public sealed class SinkPipelineTests : IDisposable
         // .NET cannot open a directory as a file on Unix; this guards the libc path that makes renames durable.
         => Assert.True(Vince.FeatureStore.Jsonl.FileSystemDurability.SyncDirectory(_dir.Path));
 
-    [Fact]
-    public async Task A_corrupt_cursor_file_is_a_clear_error()
-    {
-        Directory.CreateDirectory(Path.Combine(_dir.Path, ".cursors"));
-        File.WriteAllText(Path.Combine(_dir.Path, ".cursors", "pg.json"), "{garbage");
-
-        InvalidDataException error = Assert.Throws<InvalidDataException>(() => new FeatureStore(TestStores.Options(_dir.Path), [new RecordingSink("pg")]));
-
-        Assert.Contains("delete it", error.Message, StringComparison.Ordinal);
-        await Task.CompletedTask;
-    }
-
     private sealed class SlowSink(string name, TimeSpan delay) : IFeatureSink
     {
         private int _count;

@@ -40,11 +40,11 @@ public sealed class FeatureRecordReaderTests : IDisposable
     {
         (Type Type, FeatureRecordReader.KeyTable Keys)[] tables =
         [
-            (typeof(FeatureRecord), FeatureRecordReader.RecordKeys), (typeof(MarketFeatures), FeatureRecordReader.MarketKeys),
-            (typeof(SessionFeatures), FeatureRecordReader.SessionKeys), (typeof(SignalFeatures), FeatureRecordReader.SignalKeys),
-            (typeof(RegimeFeatures), FeatureRecordReader.RegimeKeys), (typeof(NewsFeatures), FeatureRecordReader.NewsKeys),
-            (typeof(ExecutionFeatures), FeatureRecordReader.ExecutionKeys), (typeof(OutcomeFeatures), FeatureRecordReader.OutcomeKeys),
-            (typeof(FeatureLabels), FeatureRecordReader.LabelsKeys), (typeof(AvoidedDecision), FeatureRecordReader.AvoidedKeys),
+            (typeof(FeatureRecord), FeatureRecordReader.RecordKeys), (typeof(MarketFeatures), FeatureRecordReader.MarketFeaturesKeys),
+            (typeof(SessionFeatures), FeatureRecordReader.SessionFeaturesKeys), (typeof(SignalFeatures), FeatureRecordReader.SignalFeaturesKeys),
+            (typeof(RegimeFeatures), FeatureRecordReader.RegimeFeaturesKeys), (typeof(NewsFeatures), FeatureRecordReader.NewsFeaturesKeys),
+            (typeof(ExecutionFeatures), FeatureRecordReader.ExecutionFeaturesKeys), (typeof(OutcomeFeatures), FeatureRecordReader.OutcomeFeaturesKeys),
+            (typeof(FeatureLabels), FeatureRecordReader.FeatureLabelsKeys), (typeof(AvoidedDecision), FeatureRecordReader.AvoidedDecisionKeys),
         ];
 
         foreach ((Type type, FeatureRecordReader.KeyTable keys) in tables)

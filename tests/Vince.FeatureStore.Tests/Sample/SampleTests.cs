@@ -23,6 +23,7 @@ public sealed class SampleTests
             Assert.Equal(FeatureLabels.Derive(record.Execution, record.Outcome), record.Labels);
         }
 
+        Assert.Contains($"Recording to the JSONL log in {dir.Path}; shipping to no sink", stderr, StringComparison.Ordinal);
         Assert.Contains("complete trades  200", stdout, StringComparison.Ordinal);
         Assert.Contains("win rate", stdout, StringComparison.Ordinal);
         Assert.Contains(dir.Path, stdout, StringComparison.Ordinal);

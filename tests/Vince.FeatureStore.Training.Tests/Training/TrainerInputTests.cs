@@ -49,6 +49,36 @@ public sealed class TrainerInputTests : IDisposable
     }
 
     [Fact]
+    public async Task Keys_null_in_every_record_and_the_scripts_extra_files_are_columns_and_rows_as_in_the_export()
+    {
+        await TradeDataSet.WriteAsync(Data, trades: 150);
+        // The training script's extra files, as the original bot leaves them: a key present only as null (the bot's
+        // metadata lists market_fundingDelta and market_priceVsSma20 at 0 % non-null) and one more complete trade.
+        File.WriteAllText(Path.Combine(Data, "synthetic_features.jsonl"),
+            """{"id":"0b6f3c1e-5a7d-4c2e-9f1a-2d3e4b5c6d7e","timestamp":1700000000000,"asset":"BTC","market":{"priceChange24h":1,"fundingDelta":null,"priceVsSma20":null},"signal":{"direction":"long","strength":50,"confidence":50,"sources":[{"name":"a","sentiment":10}]},"outcome":{"realizedPnl":5,"exitReason":"take_profit","maxAdverseExcursion":0.2,"trailingStopPrice":null},"labels":{"profitable":true,"rMultiple":0.5,"optimalTpLevel":0}}""" + "\n");
+
+        DotnetTrainingReport report = await Trainer().TrainWithReportAsync(Request());
+
+        TrainingMetadata metadata = TrainingMetadata.Load(Path.Combine(Models, "training_metadata.json"));
+        IReadOnlyList<string> names = metadata.SignalQualityFeatureNames!;
+        Assert.Contains("market_fundingDelta", names);
+        Assert.Contains("market_priceVsSma20", names);
+        string csv = Path.Combine(_dir.Path, "export", "sq.csv");
+        Vince.FeatureStore.Export.TrainingExportResult export = await Vince.FeatureStore.Export.TrainingExporter.ExportAsync(
+            new FeatureLogReader(Data), Vince.FeatureStore.Flattening.TrainingModel.SignalQuality, csv);
+        Assert.Equal(export.Manifest.Columns, names);
+        Assert.Equal(151, metadata.TradesWithOutcomes);
+        Assert.Contains("signal_quality", report.Models.Select(m => m.Name));
+
+        var realOnly = new DotnetModelTrainer(new DotnetTrainerOptions { NumberOfTrees = 10, RealOnly = true });
+        string realModels = Path.Combine(_dir.Path, "real-models");
+        await realOnly.TrainWithReportAsync(new ModelTrainingRequest { FeaturesDirectory = Data, OutputDirectory = realModels, MinSamples = 90 });
+        TrainingMetadata real = TrainingMetadata.Load(Path.Combine(realModels, "training_metadata.json"));
+        Assert.Equal(150, real.TradesWithOutcomes);
+        Assert.DoesNotContain("market_fundingDelta", real.SignalQualityFeatureNames!);
+    }
+
+    [Fact]
     public async Task A_model_whose_training_rows_hold_one_class_is_skipped_and_the_others_are_trained()
     {
         await TradeDataSet.WriteAsync(Data, trades: 150, everyTradeWins: true);
@@ -73,7 +103,7 @@ public sealed class TrainerInputTests : IDisposable
         ModelTrainingException error = await Assert.ThrowsAsync<ModelTrainingException>(() => Trainer().TrainAsync(Request()));
 
         Assert.Contains("There is nothing to train on", error.Message, StringComparison.Ordinal);
-        Assert.Contains("holds no feature log files (features_*.jsonl)", error.Message, StringComparison.Ordinal);
+        Assert.Contains("holds no feature log files (features_*.jsonl, synthetic_*.jsonl, combined.jsonl)", error.Message, StringComparison.Ordinal);
         Assert.Contains(Path.GetFullPath(Data), error.Message, StringComparison.Ordinal);
         Assert.Contains("Training with ML.NET FastTree", error.TrainerOutput, StringComparison.Ordinal);
         Assert.False(File.Exists(Path.Combine(Models, "training_metadata.json")));

@@ -1,0 +1,78 @@
+using Vince.FeatureStore.Jsonl;
+
+namespace Vince.FeatureStore.Recording;
+
+/// <summary>
+/// The latest version of each open record (no outcome, not avoided), so an execution or outcome can be applied to
+/// it. Bounded by <see cref="FeatureStoreOptions.OpenRecordCapacity"/>, oldest first out. After a restart the open
+/// records are in the log only: the first update that misses triggers one scan of the log. Used by the log writer
+/// alone, so it needs no locking.
+/// </summary>
+internal sealed class OpenRecordIndex(string dataDirectory, int capacity, UnmatchedUpdatesFile unmatched)
+{
+    private readonly Dictionary<string, FeatureRecord> _open = new(StringComparer.Ordinal);
+    private readonly Queue<string> _order = new();
+    private bool _scannedLog;
+
+    /// <summary>Whether <paramref name="update"/> misses the index before the log was scanned, so the scan is due.</summary>
+    public bool NeedsLogScanFor(RecordUpdate update) => !_scannedLog && !_open.ContainsKey(update.Id);
+
+    /// <summary>Indexes the open records the log holds. Once per start: marked done first, so a failed scan is not repeated.</summary>
+    /// <param name="cancellationToken">Stops the scan (the store is shutting down).</param>
+    public async Task ScanLogAsync(CancellationToken cancellationToken)
+    {
+        _scannedLog = true;
+        var reader = new FeatureLogReader(dataDirectory, new FeatureLogReaderOptions { RealOnly = true }); // the store's own log
+        await foreach (FeatureRecord record in reader.ReadRecordsAsync(FeatureQuery.All, cancellationToken).ConfigureAwait(false))
+        {
+            if (record.Outcome is null && record.Avoided is null && !_open.ContainsKey(record.Id))
+            {
+                Track(record);
+            }
+        }
+    }
+
+    /// <summary>The next version of the record <paramref name="update"/> names, or <see langword="null"/> after keeping the update in the unmatched-updates file.</summary>
+    public FeatureRecord? Apply(RecordUpdate update)
+    {
+        if (_open.TryGetValue(update.Id, out FeatureRecord? current))
+        {
+            return update.ApplyTo(current);
+        }
+
+        unmatched.Keep(update);
+        return null;
+    }
+
+    /// <summary>Notes a version on its way to the log: an open one becomes the record's latest, a closed one leaves the index.</summary>
+    public void Track(FeatureRecord record)
+    {
+        if (record.Outcome is not null || record.Avoided is not null)
+        {
+            _open.Remove(record.Id);
+            return;
+        }
+
+        if (!_open.ContainsKey(record.Id))
+        {
+            _order.Enqueue(record.Id);
+        }
+
+        _open[record.Id] = record;
+        while (_open.Count > capacity && _order.TryDequeue(out string? oldest))
+        {
+            _open.Remove(oldest);
+        }
+
+        if (_order.Count > (2 * capacity) + 64)
+        {
+            // Closed trades leave their ids in the queue; drop those so it stays bounded.
+            string[] live = _order.Where(_open.ContainsKey).ToArray();
+            _order.Clear();
+            foreach (string id in live)
+            {
+                _order.Enqueue(id);
+            }
+        }
+    }
+}
