@@ -12,7 +12,7 @@ internal static class ShipTargets
         List<string> targets = sinks.Select(sink => sink switch
         {
             PostgresFeatureSink postgres => $"{sink.Name} ({postgres.TableName})",
-            SupabaseFeatureSink supabase => $"{sink.Name} ({supabase.TableName} at {supabase.Settings.Url})",
+            SupabaseFeatureSink supabase => $"{sink.Name} ({supabase.TableName} at {supabase.ProjectUrl})",
             _ => sink.Name,
         }).ToList();
         return $"Recording to the JSONL log in {Path.GetFullPath(dataDirectory)}; shipping to {(targets.Count == 0 ? "no sink (set POSTGRES_URL or SUPABASE_URL and a key to add one)" : string.Join(", ", targets))}";

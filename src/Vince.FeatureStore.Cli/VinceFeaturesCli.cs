@@ -9,7 +9,7 @@ namespace Vince.FeatureStore.Cli;
 /// The <c>vince-features</c> command-line tool, callable in-process: <c>Main</c> runs it with the console and the
 /// process environment; tests and hosts can run it with their own writers and environment.
 /// </summary>
-public static class VinceFeaturesCli
+internal static class VinceFeaturesCli
 {
     /// <summary>Exit code of a command that succeeded.</summary>
     public const int Success = 0;

@@ -7,7 +7,7 @@ namespace Vince.FeatureStore.Supabase;
 /// (<c>SUPABASE_URL</c>; <c>SUPABASE_SERVICE_ROLE_KEY</c>, else <c>SUPABASE_ANON_KEY</c>; a URL derived from
 /// <c>POSTGRES_URL</c>). Supabase writing is on only when both are known. <see cref="ToString"/> never shows the key.
 /// </summary>
-public sealed class SupabaseSettings
+internal sealed class SupabaseSettings
 {
     /// <summary>The environment variable holding the project URL.</summary>
     public const string UrlVariable = VinceEnvironment.SupabaseUrl;

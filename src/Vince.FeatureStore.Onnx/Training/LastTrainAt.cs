@@ -10,7 +10,7 @@ namespace Vince.FeatureStore.Onnx.Training;
 /// <c>last_train_at.txt</c> in the models directory (FORMATS §7): the time of the last successful training as Unix epoch
 /// milliseconds, the state that keeps a restarted host from training again within 24 hours.
 /// </summary>
-public static class LastTrainAt
+internal static class LastTrainAt
 {
     /// <summary>The file name, <c>last_train_at.txt</c>.</summary>
     public const string FileName = "last_train_at.txt";

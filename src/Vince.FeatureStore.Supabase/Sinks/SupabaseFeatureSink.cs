@@ -88,8 +88,11 @@ public sealed class SupabaseFeatureSink : IFeatureSink
     /// <summary>The table written, <c>public.&lt;table&gt;</c>.</summary>
     public string TableName => "public." + _options.Table;
 
+    /// <summary>The project URL the sink writes to; null when none was configured (the sink is then disabled).</summary>
+    public Uri? ProjectUrl => Settings.Url;
+
     /// <summary>The resolved URL and key sources (the key redacted).</summary>
-    public SupabaseSettings Settings { get; }
+    internal SupabaseSettings Settings { get; }
 
     internal PostgrestClient Client => _client;
 

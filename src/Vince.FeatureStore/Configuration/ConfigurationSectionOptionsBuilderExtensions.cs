@@ -5,7 +5,7 @@ using Microsoft.Extensions.Options;
 namespace Vince.FeatureStore.Configuration;
 
 /// <summary>Binds options from a configuration section with a <see cref="ConfigurationSectionReader"/>, refusing unknown keys.</summary>
-public static class ConfigurationSectionOptionsBuilderExtensions
+internal static class ConfigurationSectionOptionsBuilderExtensions
 {
     /// <summary>
     /// Binds the options from <paramref name="section"/> with <paramref name="bind"/> and registers a validator that fails

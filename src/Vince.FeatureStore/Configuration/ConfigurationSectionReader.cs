@@ -9,7 +9,7 @@ namespace Vince.FeatureStore.Configuration;
 /// reads (a misspelt one), by its full configuration path. A value that does not parse throws an
 /// <see cref="InvalidOperationException"/> naming the path and what was expected.
 /// </summary>
-public sealed class ConfigurationSectionReader
+internal sealed class ConfigurationSectionReader
 {
     private readonly IConfiguration _configuration;
     private readonly HashSet<string> _known = new(StringComparer.OrdinalIgnoreCase);

@@ -22,7 +22,7 @@ public sealed class FeatureStoreBuilder
     /// <param name="name">The sink name.</param>
     /// <param name="registeredBy">The registration, for the message (e.g. <c>.AddPostgres</c>).</param>
     /// <returns>This builder.</returns>
-    public FeatureStoreBuilder ReserveSinkName(string name, string registeredBy)
+    internal FeatureStoreBuilder ReserveSinkName(string name, string registeredBy)
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
         ArgumentException.ThrowIfNullOrEmpty(registeredBy);

@@ -33,7 +33,7 @@ public enum ModelSetSwap
 /// models directory; elsewhere the swap is two renames (<see cref="ModelSetSwap.Replaced"/>). A watcher on the models
 /// directory follows the old directory's inode; a scorer must re-arm its watcher when the directory is replaced.</para>
 /// </remarks>
-public static class ModelSetInstaller
+internal static class ModelSetInstaller
 {
     private static readonly string[] SetFileNames = ["training_metadata.json", "improvement_report.md", "feature_manifest.json"];
     private static readonly string[] SetFileExtensions = [".onnx", ".joblib", ".pkl"];

@@ -1,7 +1,7 @@
 namespace Vince.FeatureStore;
 
 /// <summary>Helpers for <see cref="IFeatureSink"/> authors writing batches to an upsert-by-id store.</summary>
-public static class FeatureBatches
+internal static class FeatureBatches
 {
     /// <summary>
     /// The last version of each id in <paramref name="records"/>, in the order the ids first appear. A batch may

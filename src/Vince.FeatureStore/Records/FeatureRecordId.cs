@@ -6,7 +6,7 @@ namespace Vince.FeatureStore;
 /// Creates record ids in the existing writer's format <c>&lt;unix-ms&gt;-&lt;9 base36 chars&gt;</c>,
 /// e.g. <c>1769100000000-k3j9x0a2b</c>. Anywhere else ids are opaque strings.
 /// </summary>
-public static class FeatureRecordId
+internal static class FeatureRecordId
 {
     private const string Base36 = "0123456789abcdefghijklmnopqrstuvwxyz";
     private const int RandomLength = 9;

@@ -10,7 +10,7 @@ namespace Vince.FeatureStore;
 /// download or a training next to the models directory should create the staging directory with
 /// <see cref="Create"/> too, so the installed directory (renamed into place) is private.
 /// </remarks>
-public static class PrivateDirectory
+internal static class PrivateDirectory
 {
     /// <summary>Read, write and search for the owner only (<c>0700</c>).</summary>
     public const UnixFileMode OwnerOnlyMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
