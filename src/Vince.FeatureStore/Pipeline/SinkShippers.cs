@@ -174,6 +174,19 @@ internal sealed class SinkShippers : IDisposable
         }
     }
 
+    /// <summary>Refuses sink names that are invalid or taken twice, before anything is written to disk.</summary>
+    public static IReadOnlyList<IFeatureSink> Validate(IEnumerable<IFeatureSink>? sinks)
+    {
+        List<IFeatureSink> list = [.. sinks ?? []];
+        var names = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        foreach (IFeatureSink sink in list)
+        {
+            ValidateSinkName(sink, names);
+        }
+
+        return list;
+    }
+
     private static void ValidateSinkName(IFeatureSink sink, HashSet<string> names)
     {
         ArgumentNullException.ThrowIfNull(sink);

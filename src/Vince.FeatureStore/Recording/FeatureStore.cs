@@ -66,6 +66,7 @@ public sealed class FeatureStore : IFeatureStore, IAsyncDisposable
         _metrics = new FeatureStoreMetrics(meterFactory);
 
         DataDirectory = Path.GetFullPath(options.ResolveDataDirectory());
+        sinks = SinkShippers.Validate(sinks); // bad names are refused before the directory is touched
         FileSystemDurability.CreatePrivateDirectory(DataDirectory);
         _owner = DataDirectoryLock.Acquire(DataDirectory, _time.GetUtcNow());
         try

@@ -140,7 +140,8 @@ public sealed class ConfigurationTests : IDisposable
 
         using IHost twice = Build(s =>
         {
-            s.AddVinceFeatureStore(o => o.DataDirectory = _dir.Path);
+            // A directory of its own: the store of the host above still owns the first one.
+            s.AddVinceFeatureStore(o => o.DataDirectory = Path.Combine(_dir.Path, "second"));
             s.AddHealthChecks().AddVinceFeatureStoreChecks(name: "live").AddVinceFeatureStoreChecks(name: "live");
         });
         OptionsValidationException duplicate = await Assert.ThrowsAsync<OptionsValidationException>(() => twice.StartAsync());
