@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Globalization;
 using System.Text;
@@ -12,7 +11,6 @@ using Vince.FeatureStore.Training.Metadata;
 using Vince.FeatureStore.Training.Models;
 
 using Vince.FeatureStore.ModelSets;
-using Vince.FeatureStore.Onnx.Training;
 
 namespace Vince.FeatureStore.Training;
 

@@ -1,8 +1,5 @@
 using System.Globalization;
 
-using Vince.FeatureStore.ModelSets;
-using Vince.FeatureStore.Onnx.Training;
-
 namespace Vince.FeatureStore.Training;
 
 /// <summary>

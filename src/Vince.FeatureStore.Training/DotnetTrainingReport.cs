@@ -1,7 +1,6 @@
 using Vince.FeatureStore.Flattening;
 
 using Vince.FeatureStore.ModelSets;
-using Vince.FeatureStore.Onnx.Training;
 
 namespace Vince.FeatureStore.Training;
 

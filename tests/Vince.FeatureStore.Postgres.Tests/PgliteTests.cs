@@ -8,9 +8,9 @@ namespace Vince.FeatureStore.Postgres.Tests;
 [Collection(SharedPglite.Name)]
 public sealed class PgliteTests(PgliteFixture fixture)
 {
-    private static int s_schemas;
+    private static readonly System.Runtime.CompilerServices.StrongBox<int> SchemaCount = new();
 
-    private static string NewSchema() => "pgl_" + Interlocked.Increment(ref s_schemas);
+    private static string NewSchema() => "pgl_" + Interlocked.Increment(ref SchemaCount.Value);
 
     private PostgresFeatureSink NewSink(string schema, PostgresWriteMode mode = PostgresWriteMode.Auto, NpgsqlDataSource? dataSource = null)
         => dataSource is null

@@ -163,7 +163,8 @@ internal static class ArgumentParser
             {
                 throw new UsageException(token.StartsWith('-')
                     ? $"unknown option '{token}' for '{command.Name}'."
-                    : $"unexpected argument '{token}': '{command.Name}' takes options only (e.g. --{(command.Options.Count > 0 ? command.Options[0].Name : "help")} ...).") { Command = command.Name };
+                    : $"unexpected argument '{token}': '{command.Name}' takes options only (e.g. --{(command.Options.Count > 0 ? command.Options[0].Name : "help")} ...).")
+                { Command = command.Name };
             }
 
             int equals = token.IndexOf('=', StringComparison.Ordinal);

@@ -8,7 +8,8 @@ namespace Vince.FeatureStore.Cli.Commands;
 internal static class CommonOptions
 {
     public static readonly OptionSpec Data = OptionSpec.Value("data", "DIR", "The feature data directory (features_*.jsonl, then synthetic_*.jsonl and combined.jsonl as the training script reads them).")
-        with { DefaultText = $"${FeatureStoreOptions.DataDirectoryEnvironmentVariable}, else {FeatureStoreOptions.DefaultDataDirectory}" };
+        with
+    { DefaultText = $"${FeatureStoreOptions.DataDirectoryEnvironmentVariable}, else {FeatureStoreOptions.DefaultDataDirectory}" };
 
     public static readonly OptionSpec RealOnly = OptionSpec.Flag("real-only", "Read only the bot's own features_*.jsonl, leaving out synthetic_*.jsonl and combined.jsonl (the training script's --real-only).");
 
@@ -27,12 +28,14 @@ internal static class CommonOptions
     }
 
     public static readonly OptionSpec Models = OptionSpec.Value("models", "DIR", "The models directory (signal_quality.onnx, training_metadata.json, …).")
-        with { DefaultText = $"${OnnxScoringOptions.ModelsDirectoryEnvironmentVariable}, else {OnnxScoringOptions.DefaultModelsDirectory}" };
+        with
+    { DefaultText = $"${OnnxScoringOptions.ModelsDirectoryEnvironmentVariable}, else {OnnxScoringOptions.DefaultModelsDirectory}" };
 
     public static readonly OptionSpec Json = OptionSpec.Flag("json", "Write the result to stdout as one JSON document instead of text.");
 
     public static readonly OptionSpec Url = OptionSpec.Value("url", "URL", "The Supabase project URL, e.g. https://<project-ref>.supabase.co.")
-        with { DefaultText = "$SUPABASE_URL, else derived from a Supabase $POSTGRES_URL" };
+        with
+    { DefaultText = "$SUPABASE_URL, else derived from a Supabase $POSTGRES_URL" };
 
     /// <summary>How the key is given, repeated in the help of every command that needs it.</summary>
     public const string SupabaseKeyNote =

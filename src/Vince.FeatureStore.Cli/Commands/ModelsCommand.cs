@@ -2,8 +2,6 @@ using Microsoft.Extensions.Logging;
 using Vince.FeatureStore.Cli.CommandLine;
 using Vince.FeatureStore.Supabase;
 using Vince.FeatureStore.ModelSets;
-using Vince.FeatureStore.Onnx.Training;
-using Vince.FeatureStore.Training;
 
 namespace Vince.FeatureStore.Cli.Commands;
 

@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Logging;
 using Vince.FeatureStore.Cli.CommandLine;
 using Vince.FeatureStore.Cli.Parity;
 using Vince.FeatureStore.Export;

@@ -1,5 +1,4 @@
 using System.Globalization;
-using Microsoft.Extensions.Logging;
 using Vince.FeatureStore.Cli.CommandLine;
 
 namespace Vince.FeatureStore.Cli.Commands;

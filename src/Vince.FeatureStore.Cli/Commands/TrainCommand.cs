@@ -75,7 +75,8 @@ internal static class TrainCommand
         {
             throw new UsageException(
                 $"--trainer python needs the training script: {script} does not exist. Name it with --script PATH " +
-                $"(the bot's {ExternalProcessTrainerOptions.DefaultScriptPath}), or leave out --trainer for the built-in .NET trainer.") { Command = Spec.Name };
+                $"(the bot's {ExternalProcessTrainerOptions.DefaultScriptPath}), or leave out --trainer for the built-in .NET trainer.")
+            { Command = Spec.Name };
         }
 
         IReadOnlyList<string> problems = external.Validate();
@@ -84,7 +85,8 @@ internal static class TrainCommand
             // Every problem names a setting the command line gives (--command, --script, --timeout).
             throw new UsageException("the trainer cannot run: " + string.Join(" ", problems)
                 .Replace(nameof(ExternalProcessTrainerOptions.Command) + " ", "--command ", StringComparison.Ordinal)
-                .Replace(nameof(ExternalProcessTrainerOptions.ScriptPath) + " ", "--script ", StringComparison.Ordinal)) { Command = Spec.Name };
+                .Replace(nameof(ExternalProcessTrainerOptions.ScriptPath) + " ", "--script ", StringComparison.Ordinal))
+            { Command = Spec.Name };
         }
 
         return external;

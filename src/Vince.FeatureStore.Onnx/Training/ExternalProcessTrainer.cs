@@ -7,7 +7,6 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Vince.FeatureStore.Onnx.Diagnostics;
 
 using Vince.FeatureStore.ModelSets;
-using Vince.FeatureStore.Onnx.Training;
 
 namespace Vince.FeatureStore.Onnx.Training;
 

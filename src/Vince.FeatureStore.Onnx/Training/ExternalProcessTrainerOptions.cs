@@ -1,6 +1,4 @@
 using Vince.FeatureStore.Configuration;
-using Vince.FeatureStore.ModelSets;
-using Vince.FeatureStore.Onnx.Training;
 
 namespace Vince.FeatureStore.Onnx.Training;
 

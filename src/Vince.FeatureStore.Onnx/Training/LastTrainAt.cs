@@ -1,9 +1,6 @@
 using System.Globalization;
 using System.Text;
 
-using Vince.FeatureStore.ModelSets;
-using Vince.FeatureStore.Onnx.Training;
-
 namespace Vince.FeatureStore.Onnx.Training;
 
 /// <summary>

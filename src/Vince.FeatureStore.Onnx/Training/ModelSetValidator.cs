@@ -4,14 +4,10 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
-using Vince.FeatureStore.Onnx;
 using Vince.FeatureStore.Onnx.Diagnostics;
 using Vince.FeatureStore.Onnx.Metadata;
 using Vince.FeatureStore.Onnx.Model;
 using Vince.FeatureStore.Onnx.Scoring;
-
-using Vince.FeatureStore.ModelSets;
-using Vince.FeatureStore.Onnx.Training;
 
 namespace Vince.FeatureStore.Onnx.Training;
 

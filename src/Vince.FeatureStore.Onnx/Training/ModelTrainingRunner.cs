@@ -1,11 +1,9 @@
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
-using Vince.FeatureStore.Onnx;
 using Vince.FeatureStore.Onnx.Diagnostics;
 
 using Vince.FeatureStore.ModelSets;
-using Vince.FeatureStore.Onnx.Training;
 
 namespace Vince.FeatureStore.Onnx.Training;
 

@@ -1,8 +1,5 @@
 using System.Text;
 
-using Vince.FeatureStore.ModelSets;
-using Vince.FeatureStore.Onnx.Training;
-
 namespace Vince.FeatureStore.Onnx.Training;
 
 /// <summary>The last lines a process wrote (stdout and stderr interleaved), bounded in lines and line length. Thread-safe.</summary>

@@ -1,7 +1,4 @@
-using Vince.FeatureStore.Onnx;
-
 using Vince.FeatureStore.ModelSets;
-using Vince.FeatureStore.Onnx.Training;
 
 namespace Vince.FeatureStore.Onnx.Training;
 

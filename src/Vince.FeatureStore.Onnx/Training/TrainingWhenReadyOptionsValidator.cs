@@ -1,8 +1,5 @@
 using Microsoft.Extensions.Options;
 
-using Vince.FeatureStore.ModelSets;
-using Vince.FeatureStore.Onnx.Training;
-
 namespace Vince.FeatureStore.Onnx.Training;
 
 /// <summary>Validates <see cref="TrainingWhenReadyOptions"/> when the host starts.</summary>

@@ -20,7 +20,7 @@ public static class PostgresConnectionString
     public const string UrlEnvironmentVariable = VinceEnvironment.PostgresUrl;
 
     // libpq query parameters and the Npgsql keyword each one maps to.
-    private static readonly Dictionary<string, string> s_parameterKeywords = new(StringComparer.OrdinalIgnoreCase)
+    private static readonly Dictionary<string, string> ParameterKeywords = new(StringComparer.OrdinalIgnoreCase)
     {
         ["sslmode"] = "SSL Mode",
         ["sslcert"] = "SSL Certificate",
@@ -45,7 +45,7 @@ public static class PostgresConnectionString
     };
 
     // Parameters other tools put in database URLs that mean nothing to a PostgreSQL client (Prisma's hints).
-    private static readonly HashSet<string> s_ignoredParameters = new(StringComparer.OrdinalIgnoreCase) { "pgbouncer", "pool_timeout", "schema", "statement_cache_size" };
+    private static readonly HashSet<string> IgnoredParameters = new(StringComparer.OrdinalIgnoreCase) { "pgbouncer", "pool_timeout", "schema", "statement_cache_size" };
 
     /// <summary>Whether <paramref name="value"/> is a <c>postgres://</c> or <c>postgresql://</c> URL rather than a key/value connection string.</summary>
     /// <param name="value">A connection string or URL.</param>
@@ -226,12 +226,12 @@ public static class PostgresConnectionString
 
     private static void ApplyParameter(NpgsqlConnectionStringBuilder builder, string name, string value)
     {
-        if (s_ignoredParameters.Contains(name))
+        if (IgnoredParameters.Contains(name))
         {
             return;
         }
 
-        string keyword = s_parameterKeywords.TryGetValue(name, out string? mapped) ? mapped : name;
+        string keyword = ParameterKeywords.TryGetValue(name, out string? mapped) ? mapped : name;
         if (string.Equals(keyword, "SSL Mode", StringComparison.Ordinal))
         {
             // libpq spells the verifying modes verify-ca and verify-full.

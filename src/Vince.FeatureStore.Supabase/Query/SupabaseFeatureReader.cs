@@ -51,7 +51,7 @@ public sealed class SupabaseFeatureReader : IFeatureQuery
     {
         query ??= FeatureQuery.All;
         string filters = Filters(query);
-        for (long offset = 0; ; )
+        for (long offset = 0; ;)
         {
             Uri page = _client.Resolve($"rest/v1/{_table}?select=payload&order=created_at.asc,id.asc{filters}&limit={_pageSize}&offset={offset}");
             byte[] body;

@@ -1,8 +1,5 @@
 using Vince.FeatureStore.Flattening;
 
-using Vince.FeatureStore.ModelSets;
-using Vince.FeatureStore.Onnx.Training;
-
 namespace Vince.FeatureStore.Training.Data;
 
 /// <summary>

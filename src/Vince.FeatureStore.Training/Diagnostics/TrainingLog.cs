@@ -1,9 +1,6 @@
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Logging;
 
-using Vince.FeatureStore.ModelSets;
-using Vince.FeatureStore.Onnx.Training;
-
 namespace Vince.FeatureStore.Training.Diagnostics;
 
 /// <summary>Structured log events of the trainer package. Event ids 5000–5099.</summary>

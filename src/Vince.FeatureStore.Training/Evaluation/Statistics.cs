@@ -1,6 +1,3 @@
-using Vince.FeatureStore.ModelSets;
-using Vince.FeatureStore.Onnx.Training;
-
 namespace Vince.FeatureStore.Training.Evaluation;
 
 /// <summary>The few statistics the trainer reports, each defined as scikit-learn / NumPy define it.</summary>

@@ -5,7 +5,6 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 using Vince.FeatureStore.Configuration;
-using Vince.FeatureStore.ModelSets;
 using Vince.FeatureStore.Onnx.Training;
 
 namespace Vince.FeatureStore.Training;

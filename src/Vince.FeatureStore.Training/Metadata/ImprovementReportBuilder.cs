@@ -2,9 +2,6 @@ using System.Globalization;
 using Vince.FeatureStore.Training.Data;
 using Vince.FeatureStore.Training.Models;
 
-using Vince.FeatureStore.ModelSets;
-using Vince.FeatureStore.Onnx.Training;
-
 namespace Vince.FeatureStore.Training.Metadata;
 
 /// <summary>The content of <c>improvement_report</c> (JSON) and <c>improvement_report.md</c>, built once for both.</summary>

@@ -6,9 +6,6 @@ using System.Text.Json;
 using Vince.FeatureStore.Flattening;
 using Vince.FeatureStore.Training.Models;
 
-using Vince.FeatureStore.ModelSets;
-using Vince.FeatureStore.Onnx.Training;
-
 namespace Vince.FeatureStore.Training.Metadata;
 
 /// <summary>What <c>training_metadata.json</c> records about the run itself.</summary>

@@ -4,7 +4,6 @@ using Vince.FeatureStore.Training.Evaluation;
 using Vince.FeatureStore.Training.Onnx;
 
 using Vince.FeatureStore.ModelSets;
-using Vince.FeatureStore.Onnx.Training;
 
 namespace Vince.FeatureStore.Training.Models;
 

@@ -1,6 +1,3 @@
-using Vince.FeatureStore.ModelSets;
-using Vince.FeatureStore.Onnx.Training;
-
 namespace Vince.FeatureStore.Training.Models;
 
 /// <summary>

@@ -3,9 +3,6 @@ using Google.Protobuf;
 using Vince.FeatureStore.Training.Models;
 using Vince.FeatureStore.Onnx.Model.Proto;
 
-using Vince.FeatureStore.ModelSets;
-using Vince.FeatureStore.Onnx.Training;
-
 namespace Vince.FeatureStore.Training.Onnx;
 
 /// <summary>

@@ -1,8 +1,5 @@
 using Microsoft.ML.OnnxRuntime;
 
-using Vince.FeatureStore.ModelSets;
-using Vince.FeatureStore.Onnx.Training;
-
 namespace Vince.FeatureStore.Training.Onnx;
 
 /// <summary>Runs an exported model with ONNX Runtime, single-threaded like the scorer, to check it against ML.NET.</summary>

@@ -1,5 +1,3 @@
-using Vince.FeatureStore.Jsonl;
-
 namespace Vince.FeatureStore.Recording;
 
 /// <summary>

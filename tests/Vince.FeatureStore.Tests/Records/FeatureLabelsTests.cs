@@ -14,7 +14,10 @@ public sealed class FeatureLabelsTests
         // risk = 2/100 * 1000 * 5 = 100; r = 150/100 = 1.5; MFE 3.8 >= 0.9*2 = 1.8 and >= 0.9*4 = 3.6, < 5.4 -> level 2
         FeatureLabels labels = FeatureLabels.Derive(Execution(), new OutcomeFeatures
         {
-            RealizedPnl = 150, ExitReason = "take_profit", MaxFavorableExcursion = 3.8, MaxAdverseExcursion = 0.9,
+            RealizedPnl = 150,
+            ExitReason = "take_profit",
+            MaxFavorableExcursion = 3.8,
+            MaxAdverseExcursion = 0.9,
         });
 
         Assert.True(labels.Profitable);
@@ -32,7 +35,10 @@ public sealed class FeatureLabelsTests
         // r = -80/100 = -0.8; MAE 1.2 > 1.0 -> better entry; MFE 0.5 < 1.8 -> level 0
         FeatureLabels labels = FeatureLabels.Derive(Execution(), new OutcomeFeatures
         {
-            RealizedPnl = -80, ExitReason = "stop_loss", MaxFavorableExcursion = 0.5, MaxAdverseExcursion = 1.2,
+            RealizedPnl = -80,
+            ExitReason = "stop_loss",
+            MaxFavorableExcursion = 0.5,
+            MaxAdverseExcursion = 1.2,
         });
 
         Assert.False(labels.Profitable);
@@ -50,7 +56,10 @@ public sealed class FeatureLabelsTests
         // MFE 4.1 > 2*2 = 4 and exit by stop -> too tight; 4.1 >= 3.6 -> level 2, < 5.4
         FeatureLabels labels = FeatureLabels.Derive(Execution(), new OutcomeFeatures
         {
-            RealizedPnl = -100, ExitReason = "stop_loss", MaxFavorableExcursion = 4.1, MaxAdverseExcursion = 2,
+            RealizedPnl = -100,
+            ExitReason = "stop_loss",
+            MaxFavorableExcursion = 4.1,
+            MaxAdverseExcursion = 2,
         });
 
         Assert.True(labels.StopTooTight);
@@ -63,7 +72,9 @@ public sealed class FeatureLabelsTests
     {
         FeatureLabels labels = FeatureLabels.Derive(Execution(), new OutcomeFeatures
         {
-            RealizedPnl = 10, ExitReason = "time_exit", MaxFavorableExcursion = 9,
+            RealizedPnl = 10,
+            ExitReason = "time_exit",
+            MaxFavorableExcursion = 9,
         });
 
         Assert.False(labels.StopTooTight);
