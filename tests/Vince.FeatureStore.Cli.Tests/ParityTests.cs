@@ -56,6 +56,19 @@ public sealed class ParityTests : IDisposable
     }
 
     [Fact]
+    public async Task A_log_without_complete_trades_compares_nothing_and_says_which_files_it_looked_for()
+    {
+        Directory.CreateDirectory(Data);
+        WriteModel(TradeData.SignalQualityColumns);
+
+        CliResult result = await ParityAsync();
+
+        Assert.Contains("0 training rows compared", result.Stdout);
+        Assert.Contains("warning: no rows: the data has no record with a complete trade yet, so nothing was compared. Files: ", result.Stderr);
+        Assert.Contains("features_*.jsonl, synthetic_*.jsonl, combined.jsonl", result.Stderr);
+    }
+
+    [Fact]
     public async Task Scaling_in_the_metadata_does_not_change_the_values_compared()
     {
         await TradeData.WriteAsync(Data, Trades);

@@ -58,6 +58,11 @@ internal static class ParityCommand
             work.Delete(recursive: true);
         }
 
+        if (report.RowsCompared == 0)
+        {
+            context.WriteError($"warning: no rows: the data has no record with a complete trade yet, so nothing was compared. Files: {CommonOptions.LookedAt(reader)}.");
+        }
+
         OnnxModelInfo model = scorer.Model!;
         if (options.Flag("json"))
         {
