@@ -22,8 +22,9 @@ internal sealed class SinkShippers : IDisposable
     private Task[] _running = [];
 
     /// <exception cref="ArgumentException">A sink name is not valid, or two clash.</exception>
+    // The sinks come through Validate first: the store refuses bad names before it touches the directory.
     public SinkShippers(
-        IEnumerable<IFeatureSink>? sinks,
+        IReadOnlyList<IFeatureSink> sinks,
         string dataDirectory,
         JsonlFeatureLog log,
         AsyncSignal logSignal,
@@ -37,10 +38,8 @@ internal sealed class SinkShippers : IDisposable
         _time = time;
         _commitTimes = new LogCommitTimes(log.Committed, time.GetUtcNow());
         var cursors = new SinkCursorStore(dataDirectory, options.FsyncOnWrite);
-        var names = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
-        foreach (IFeatureSink sink in sinks ?? [])
+        foreach (IFeatureSink sink in sinks)
         {
-            ValidateSinkName(sink, names);
             _shippers.Add(new SinkShipper(sink, dataDirectory, cursors, () => log.Committed, logSignal, _progressSignal,
                 options, metrics, loggerFactory.CreateLogger("Vince.FeatureStore.Sinks." + sink.Name), time));
         }

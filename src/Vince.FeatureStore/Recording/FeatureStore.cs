@@ -66,12 +66,12 @@ public sealed class FeatureStore : IFeatureStore, IAsyncDisposable
         _metrics = new FeatureStoreMetrics(meterFactory);
 
         DataDirectory = Path.GetFullPath(options.ResolveDataDirectory());
-        sinks = SinkShippers.Validate(sinks); // bad names are refused before the directory is touched
+        IReadOnlyList<IFeatureSink> validSinks = SinkShippers.Validate(sinks); // bad names are refused before the directory is touched
         FileSystemDurability.CreatePrivateDirectory(DataDirectory);
         _owner = DataDirectoryLock.Acquire(DataDirectory, _time.GetUtcNow());
         try
         {
-            (_log, _queue, _shippers, _writer) = CreateParts(options, sinks, loggerFactory);
+            (_log, _queue, _shippers, _writer) = CreateParts(options, validSinks, loggerFactory);
         }
         catch
         {
@@ -83,7 +83,7 @@ public sealed class FeatureStore : IFeatureStore, IAsyncDisposable
         _metrics.ObserveSinkLag(_shippers.MeasureLag);
     }
 
-    private (JsonlFeatureLog, RecordQueue, SinkShippers, FeatureLogWriter) CreateParts(FeatureStoreOptions options, IEnumerable<IFeatureSink>? sinks, ILoggerFactory loggerFactory)
+    private (JsonlFeatureLog, RecordQueue, SinkShippers, FeatureLogWriter) CreateParts(FeatureStoreOptions options, IReadOnlyList<IFeatureSink> sinks, ILoggerFactory loggerFactory)
     {
         var log = new JsonlFeatureLog(DataDirectory, options.RecordsPerFile, options.FsyncOnWrite, _time);
         var queue = new RecordQueue(options, _metrics, _logger, _time);
