@@ -1,5 +1,7 @@
+using System.Globalization;
 using System.IO.Compression;
 using System.Reflection;
+using System.Runtime.InteropServices;
 using System.Text.Json;
 using System.Xml.Linq;
 using Vince.FeatureStore.Cli.Tests.Support;
@@ -7,8 +9,8 @@ using Vince.FeatureStore.Cli.Tests.Support;
 namespace Vince.FeatureStore.Cli.Tests;
 
 /// <summary>
-/// The tool as a user gets it: <c>dotnet pack</c> makes a .NET tool package that runs (ONNX Runtime's native library
-/// included), and the process's Ctrl+C (SIGINT) and SIGTERM cancel a running command cleanly.
+/// The tool as a user gets it: <c>dotnet pack</c> makes a pointer package and one package per runtime that
+/// <c>dotnet tool install</c> installs and that runs (ONNX Runtime's native library included), and the process's Ctrl+C (SIGINT) and SIGTERM cancel a running command cleanly.
 /// </summary>
 public sealed class ProcessTests : IDisposable
 {
@@ -37,48 +39,75 @@ public sealed class ProcessTests : IDisposable
         return (models, path, OnnxModels.Probability(SignalQualityRecords.Trees, SignalQualityRecords.ExpectedVector(record)));
     }
 
+    /// <summary>The platforms the tool has a package for (.NET 10 RID-specific tool packages).</summary>
+    private static readonly string[] ToolRuntimes = ["linux-arm64", "linux-x64", "osx-arm64", "win-x64"];
+
+    /// <summary>The issue's limit for every package (decimal megabytes).</summary>
+    private const long MaxPackageBytes = 40L * 1000 * 1000;
+
     [Fact]
-    public async Task Dotnet_pack_makes_a_tool_package_for_net10_that_runs_and_scores()
+    public async Task Dotnet_pack_makes_a_pointer_package_and_one_package_per_runtime_under_40_MB_that_dotnet_tool_install_installs_and_runs()
     {
         BuiltToolDll("net10.0");
         string output = _dir.File("packages");
+        // A version of its own: the install can never take a stale copy of an earlier pack from the package cache.
+        string version = "0.1.0-processtest." + DateTime.UtcNow.ToString("yyyyMMddHHmmssfff", CultureInfo.InvariantCulture);
 
         CliResult pack = await ChildProcess.RunAsync("dotnet",
-            ["pack", Path.Combine(ProjectDirectory, "Vince.FeatureStore.Cli.csproj"), "-c", Configuration, "--no-build", "-o", output, "-nologo"],
-            TimeSpan.FromMinutes(8));
+            ["pack", Path.Combine(ProjectDirectory, "Vince.FeatureStore.Cli.csproj"), "-c", Configuration, "--no-build", "-o", output, $"-p:Version={version}", "-nologo"],
+            TimeSpan.FromMinutes(10));
         Assert.True(pack.ExitCode == 0, $"dotnet pack failed:\n{pack}");
 
-        string package = Assert.Single(Directory.GetFiles(output, "*.nupkg"));
-        Assert.Matches(@"Vince\.FeatureStore\.Cli\.\d+\.\d+\.\d+\.nupkg$", package);
-        string tool = _dir.File("tool");
-        using (ZipArchive zip = ZipFile.OpenRead(package))
+        string[] expected = ToolRuntimes.Select(rid => $"Vince.FeatureStore.Cli.{rid}.{version}.nupkg").Append($"Vince.FeatureStore.Cli.{version}.nupkg").Order(StringComparer.Ordinal).ToArray();
+        string[] packages = Directory.GetFiles(output, "*.nupkg").Select(Path.GetFileName).OfType<string>().Order(StringComparer.Ordinal).ToArray();
+        Assert.Equal(expected, packages);
+        foreach (string package in packages)
         {
-            var names = zip.Entries.Select(e => e.FullName).ToHashSet(StringComparer.Ordinal);
-            XNamespace ns = XDocument.Load(zip.GetEntry("Vince.FeatureStore.Cli.nuspec")!.Open()).Root!.Name.Namespace;
-            XDocument nuspec = XDocument.Load(zip.GetEntry("Vince.FeatureStore.Cli.nuspec")!.Open());
-            Assert.Contains(nuspec.Descendants(ns + "packageType"), p => (string?)p.Attribute("name") == "DotnetTool");
-            foreach (string framework in new[] { "net10.0" })
-            {
-                Assert.Contains($"tools/{framework}/any/Vince.FeatureStore.Cli.dll", names);
-                Assert.Contains($"tools/{framework}/any/runtimes/linux-x64/native/libonnxruntime.so", names);
-                XDocument settings = XDocument.Load(zip.GetEntry($"tools/{framework}/any/DotnetToolSettings.xml")!.Open());
-                XElement command = Assert.Single(settings.Descendants("Command"));
-                Assert.Equal(("vince-features", "Vince.FeatureStore.Cli.dll"), ((string?)command.Attribute("Name"), (string?)command.Attribute("EntryPoint")));
-            }
-
-            Assert.DoesNotContain(names, n => n.Contains("/runtimes/android/", StringComparison.Ordinal) || n.Contains("/runtimes/ios/", StringComparison.Ordinal)
-                || n.EndsWith(".dbg", StringComparison.Ordinal) || n.EndsWith(".dwarf", StringComparison.Ordinal));
-            foreach (ZipArchiveEntry entry in zip.Entries.Where(e => e.FullName.StartsWith("tools/net10.0/any/", StringComparison.Ordinal) && e.Name.Length > 0))
-            {
-                string target = Path.Combine(tool, entry.FullName["tools/net10.0/any/".Length..]);
-                Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-                entry.ExtractToFile(target);
-            }
+            long size = new FileInfo(Path.Combine(output, package)).Length;
+            Assert.True(size <= MaxPackageBytes, $"{package} has {size:N0} bytes (at most {MaxPackageBytes:N0}).");
         }
 
-        // The packaged program, run as dotnet runs an installed tool.
+        using (ZipArchive pointer = ZipFile.OpenRead(Path.Combine(output, $"Vince.FeatureStore.Cli.{version}.nupkg")))
+        {
+            XDocument settings = XDocument.Load(pointer.GetEntry("tools/any/any/DotnetToolSettings.xml")!.Open());
+            Assert.Equal(ToolRuntimes, settings.Descendants("RuntimeIdentifierPackage").Select(p => (string?)p.Attribute("RuntimeIdentifier")).Order(StringComparer.Ordinal));
+            Assert.DoesNotContain(pointer.Entries, e => e.Name.EndsWith(".dll", StringComparison.Ordinal));
+        }
+
+        foreach (string rid in ToolRuntimes)
+        {
+            using ZipArchive zip = ZipFile.OpenRead(Path.Combine(output, $"Vince.FeatureStore.Cli.{rid}.{version}.nupkg"));
+            XDocument nuspec = XDocument.Load(zip.GetEntry($"Vince.FeatureStore.Cli.{rid}.nuspec")!.Open());
+            XNamespace ns = nuspec.Root!.Name.Namespace;
+            Assert.Contains(nuspec.Descendants(ns + "packageType"), p => (string?)p.Attribute("name") == "DotnetToolRidPackage");
+            Assert.NotNull(zip.GetEntry($"tools/net10.0/{rid}/Vince.FeatureStore.Cli.dll"));
+            XElement command = Assert.Single(XDocument.Load(zip.GetEntry($"tools/net10.0/{rid}/DotnetToolSettings.xml")!.Open()).Descendants("Command"));
+            Assert.Equal(("vince-features", "Vince.FeatureStore.Cli.dll"), ((string?)command.Attribute("Name"), (string?)command.Attribute("EntryPoint")));
+            string[] natives = zip.Entries.Where(e => e.Name.Contains("onnxruntime", StringComparison.Ordinal) && !e.Name.StartsWith("Microsoft.", StringComparison.Ordinal)).Select(e => e.FullName).ToArray();
+            Assert.NotEmpty(natives);
+            Assert.All(natives, n => Assert.StartsWith($"tools/net10.0/{rid}/", n, StringComparison.Ordinal));
+            Assert.DoesNotContain(zip.Entries, e => e.FullName.Contains("/runtimes/", StringComparison.Ordinal)
+                || e.FullName.EndsWith(".dbg", StringComparison.Ordinal) || e.FullName.EndsWith(".dwarf", StringComparison.Ordinal));
+        }
+
+        // Installed as a user installs it: the pointer package from the local feed, then the package of this machine's runtime.
+        string toolPath = _dir.File("tool");
+        CliResult install = await ChildProcess.RunAsync("dotnet",
+            ["tool", "install", "--tool-path", toolPath, "--add-source", output, "Vince.FeatureStore.Cli", "--version", version],
+            TimeSpan.FromMinutes(5));
+        Assert.True(install.ExitCode == 0, $"dotnet tool install failed:\n{install}");
+        string host = RuntimeInformation.RuntimeIdentifier;
+        string[] installed = Directory.GetDirectories(Path.Combine(toolPath, ".store", "vince.featurestore.cli", version)).Select(Path.GetFileName).OfType<string>().Order(StringComparer.Ordinal).ToArray();
+        Assert.Equal(["vince.featurestore.cli", $"vince.featurestore.cli.{host}"], installed); // the pointer and this runtime's package only
+
+        string executable = Path.Combine(toolPath, OperatingSystem.IsWindows() ? "vince-features.exe" : "vince-features");
+        CliResult versionRun = await ChildProcess.RunAsync(executable, ["--version"], TimeSpan.FromMinutes(1));
+        Assert.True(versionRun.ExitCode == 0, versionRun.ToString());
+        Assert.Equal($"vince-features {version}", versionRun.Stdout.Trim());
+
+        // Scoring loads ONNX Runtime's native library from the runtime package.
         (string models, string record, double probability) = ScoringInputs();
-        CliResult score = await ChildProcess.RunAsync("dotnet", [Path.Combine(tool, "Vince.FeatureStore.Cli.dll"), "score", "--models", models, "--record", record, "--json"], TimeSpan.FromMinutes(2));
+        CliResult score = await ChildProcess.RunAsync(executable, ["score", "--models", models, "--record", record, "--json"], TimeSpan.FromMinutes(2));
         Assert.True(score.ExitCode == 0, score.ToString());
         using JsonDocument json = JsonDocument.Parse(score.Stdout);
         Assert.Equal(probability, json.RootElement.GetProperty("probability").GetDouble(), 6);

@@ -10,20 +10,22 @@ namespace Vince.FeatureStore.Packaging.Tests;
 
 /// <summary>
 /// What a team consuming the packages gets: metadata, an icon and a short README of its own per package, symbol
-/// packages whose PDBs (like the DLLs) name no path of the build machine, and a tool package small enough to ship.
+/// packages whose PDBs (like the DLLs) name no path of the build machine, and tool packages small enough to ship.
 /// </summary>
 [Collection(PackedSolution.Collection)]
 public sealed partial class PackageTests(PackedSolution packed)
 {
-    /// <summary>The platforms the tool carries natives for (ONNX Runtime and ML.NET alike).</summary>
-    private static readonly string[] ToolRuntimes = ["linux-arm64", "linux-x64", "osx-arm64", "win-x64"];
+    /// <summary>The issue's limit for every package, the tool's runtime packages included (decimal megabytes).</summary>
+    private const long MaxPackageBytes = 40L * 1000 * 1000;
 
     /// <summary>
-    /// ONNX Runtime's natives of the four platforms are 39.5 MiB compressed on their own (1.31.1), so one package holding
-    /// them cannot reach 40 MiB; what the tool adds on top (its libraries, ML.NET, Npgsql) is held to 4 MiB.
+    /// ONNX Runtime's native is most of a tool runtime package (6 to 13 MB compressed, 1.31.1); what the tool adds on top
+    /// (its libraries, ML.NET, Npgsql) is held to 4 MiB.
     /// </summary>
-    private const long MaxToolPackageBytes = 44L * 1024 * 1024;
     private const long MaxToolBytesBesideOnnxRuntime = 4L * 1024 * 1024;
+
+    /// <summary>The pointer package holds the tool's settings, README and icon only.</summary>
+    private const long MaxToolPointerPackageBytes = 64 * 1024;
 
     private static readonly byte[] PngSignature = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A];
     private const int MaxReadmeBytes = 8 * 1024;
@@ -33,10 +35,15 @@ public sealed partial class PackageTests(PackedSolution packed)
 
     public static TheoryData<string> Ids => new(PackedSolution.PackageIds);
 
+    public static TheoryData<string> AssemblyIds => new(PackedSolution.AssemblyPackageIds);
+
+    public static TheoryData<string> ToolRuntimes => new(PackedSolution.ToolRuntimes);
+
     [Fact]
     public void Packing_the_solution_makes_each_package_and_its_symbol_package_and_nothing_else()
     {
-        string[] expected = PackedSolution.PackageIds.SelectMany(id => new[] { Path.GetFileName(packed.PackagePath(id)), Path.GetFileName(packed.SymbolPackagePath(id)) })
+        string[] expected = PackedSolution.PackageIds.Select(id => Path.GetFileName(packed.PackagePath(id)))
+            .Concat(PackedSolution.AssemblyPackageIds.Select(id => Path.GetFileName(packed.SymbolPackagePath(id))))
             .Order(StringComparer.Ordinal).ToArray();
         string[] actual = Directory.GetFiles(packed.Feed).Select(Path.GetFileName).OfType<string>().Order(StringComparer.Ordinal).ToArray();
         Assert.Equal(expected, actual);
@@ -88,9 +95,10 @@ public sealed partial class PackageTests(PackedSolution packed)
 
         byte[] bytes = PackedSolution.Read(package.GetEntry(readmePath)!);
         string readme = Encoding.UTF8.GetString(bytes);
-        Assert.Equal(File.ReadAllText(Path.Combine(packed.Root, "src", id, "README.md")), readme);
+        string project = PackedSolution.ProjectOf(id);
+        Assert.Equal(File.ReadAllText(Path.Combine(packed.Root, "src", project, "README.md")), readme);
         Assert.True(bytes.Length <= MaxReadmeBytes, $"{id}'s README has {bytes.Length} bytes (at most {MaxReadmeBytes}).");
-        Assert.StartsWith($"# {id}", readme, StringComparison.Ordinal);
+        Assert.StartsWith($"# {project}", readme, StringComparison.Ordinal);
 
         string[] unresolvable = LinkTargets(readme).Where(target => !target.StartsWith("https://", StringComparison.Ordinal) && !target.StartsWith("http://", StringComparison.Ordinal)).ToArray();
         Assert.True(unresolvable.Length == 0, $"{id}'s README links to what a package page cannot open: {string.Join(", ", unresolvable)}");
@@ -99,7 +107,7 @@ public sealed partial class PackageTests(PackedSolution packed)
     }
 
     [Theory]
-    [MemberData(nameof(Ids))]
+    [MemberData(nameof(AssemblyIds))]
     public void A_symbol_package_holds_the_pdb_of_each_assembly_and_neither_names_a_build_machine_path(string id)
     {
         using ZipArchive package = ZipFile.OpenRead(packed.PackagePath(id));
@@ -108,7 +116,7 @@ public sealed partial class PackageTests(PackedSolution packed)
         byte[] rootUtf16 = Encoding.Unicode.GetBytes(packed.Root);
 
         ZipArchiveEntry[] assemblies = package.Entries.Where(e => e.Name.StartsWith("Vince.FeatureStore", StringComparison.Ordinal) && e.Name.EndsWith(".dll", StringComparison.Ordinal)).ToArray();
-        Assert.Contains(assemblies, e => e.Name == id + ".dll");
+        Assert.Contains(assemblies, e => e.Name == PackedSolution.ProjectOf(id) + ".dll");
         foreach (ZipArchiveEntry assembly in assemblies)
         {
             byte[] dll = PackedSolution.Read(assembly);
@@ -133,31 +141,60 @@ public sealed partial class PackageTests(PackedSolution packed)
         }
     }
 
-    [Fact]
-    public void The_tool_package_is_one_framework_with_the_natives_of_four_platforms_and_little_beside_onnx_runtime()
+    [Theory]
+    [MemberData(nameof(Ids))]
+    public void A_package_is_at_most_40_MB(string id)
     {
-        string path = packed.PackagePath("Vince.FeatureStore.Cli");
+        long size = new FileInfo(packed.PackagePath(id)).Length;
+        Assert.True(size <= MaxPackageBytes, $"{id} has {size:N0} bytes (at most {MaxPackageBytes:N0}).");
+    }
+
+    [Fact]
+    public void The_tool_package_points_to_one_package_per_runtime_and_holds_no_implementation()
+    {
+        string path = packed.PackagePath(PackedSolution.ToolPackageId);
         long size = new FileInfo(path).Length;
-        Assert.True(size <= MaxToolPackageBytes, $"the tool package has {size:N0} bytes (at most {MaxToolPackageBytes:N0}).");
+        Assert.True(size <= MaxToolPointerPackageBytes, $"the tool's pointer package has {size:N0} bytes (at most {MaxToolPointerPackageBytes:N0}).");
 
         using ZipArchive package = ZipFile.OpenRead(path);
-        string[] frameworks = package.Entries.Where(e => e.FullName.StartsWith("tools/", StringComparison.Ordinal)).Select(e => e.FullName.Split('/')[1]).Distinct().ToArray();
-        Assert.Equal(["net10.0"], frameworks);
+        (XElement metadata, XNamespace ns) = PackedSolution.Nuspec(package);
+        Assert.Equal(["DotnetTool"], metadata.Descendants(ns + "packageType").Select(p => (string?)p.Attribute("name")));
+        Assert.Equal(["tools/any/any/DotnetToolSettings.xml"], package.Entries.Where(e => e.FullName.StartsWith("tools/", StringComparison.Ordinal)).Select(e => e.FullName));
 
-        string[] runtimes = package.Entries.Select(e => RuntimeFolder().Match(e.FullName)).Where(m => m.Success).Select(m => m.Groups[1].Value)
-            .Distinct().Order(StringComparer.Ordinal).ToArray();
-        Assert.Equal(ToolRuntimes, runtimes);
-        long onnxRuntime = 0;
-        foreach (string rid in ToolRuntimes)
-        {
-            string library = rid.StartsWith("win", StringComparison.Ordinal) ? "onnxruntime.dll" : rid.StartsWith("osx", StringComparison.Ordinal) ? "libonnxruntime.dylib" : "libonnxruntime.so";
-            ZipArchiveEntry? native = package.GetEntry($"tools/net10.0/any/runtimes/{rid}/native/{library}");
-            Assert.NotNull(native);
-            onnxRuntime += native.CompressedLength;
-        }
+        XDocument settings = XDocument.Load(package.GetEntry("tools/any/any/DotnetToolSettings.xml")!.Open());
+        Assert.Equal("vince-features", (string?)Assert.Single(settings.Descendants("Command")).Attribute("Name"));
+        var pointers = settings.Descendants("RuntimeIdentifierPackage")
+            .Select(p => ((string?)p.Attribute("RuntimeIdentifier"), (string?)p.Attribute("Id"))).OrderBy(p => p.Item1, StringComparer.Ordinal).ToArray();
+        Assert.Equal(PackedSolution.ToolRuntimes.Select(rid => ((string?)rid, (string?)$"{PackedSolution.ToolPackageId}.{rid}")), pointers);
+    }
 
-        Assert.True(size - onnxRuntime <= MaxToolBytesBesideOnnxRuntime, $"beside ONNX Runtime's natives ({onnxRuntime:N0} bytes) the tool package has {size - onnxRuntime:N0} bytes (at most {MaxToolBytesBesideOnnxRuntime:N0}).");
-        Assert.DoesNotContain(package.Entries, e => e.FullName.EndsWith(".xml", StringComparison.Ordinal) && e.FullName.StartsWith("tools/", StringComparison.Ordinal) && e.Name != "DotnetToolSettings.xml");
+    [Theory]
+    [MemberData(nameof(ToolRuntimes))]
+    public void A_tool_runtime_package_is_one_framework_with_only_its_platforms_natives_and_little_beside_onnx_runtime(string rid)
+    {
+        string path = packed.PackagePath($"{PackedSolution.ToolPackageId}.{rid}");
+        long size = new FileInfo(path).Length;
+
+        using ZipArchive package = ZipFile.OpenRead(path);
+        (XElement metadata, XNamespace ns) = PackedSolution.Nuspec(package);
+        Assert.Equal(["DotnetToolRidPackage"], metadata.Descendants(ns + "packageType").Select(p => (string?)p.Attribute("name")));
+        ZipArchiveEntry[] tools = package.Entries.Where(e => e.FullName.StartsWith("tools/", StringComparison.Ordinal)).ToArray();
+        Assert.All(tools, e => Assert.StartsWith($"tools/net10.0/{rid}/", e.FullName, StringComparison.Ordinal));
+        Assert.DoesNotContain(tools, e => e.FullName.Contains("/runtimes/", StringComparison.Ordinal)); // no other platform's natives
+
+        XDocument settings = XDocument.Load(package.GetEntry($"tools/net10.0/{rid}/DotnetToolSettings.xml")!.Open());
+        XElement command = Assert.Single(settings.Descendants("Command"));
+        Assert.Equal(("vince-features", "Vince.FeatureStore.Cli.dll", "dotnet"),
+            ((string?)command.Attribute("Name"), (string?)command.Attribute("EntryPoint"), (string?)command.Attribute("Runner")));
+        Assert.NotNull(package.GetEntry($"tools/net10.0/{rid}/Vince.FeatureStore.Cli.dll"));
+
+        string library = rid.StartsWith("win", StringComparison.Ordinal) ? "onnxruntime.dll" : rid.StartsWith("osx", StringComparison.Ordinal) ? "libonnxruntime.dylib" : "libonnxruntime.so";
+        ZipArchiveEntry? native = package.GetEntry($"tools/net10.0/{rid}/{library}");
+        Assert.NotNull(native);
+        long onnxRuntime = native.CompressedLength;
+        Assert.True(size - onnxRuntime <= MaxToolBytesBesideOnnxRuntime, $"beside ONNX Runtime's native ({onnxRuntime:N0} bytes) the {rid} package has {size - onnxRuntime:N0} bytes (at most {MaxToolBytesBesideOnnxRuntime:N0}).");
+        Assert.DoesNotContain(tools, e => (e.FullName.EndsWith(".xml", StringComparison.Ordinal) && e.Name != "DotnetToolSettings.xml")
+            || e.FullName.EndsWith(".dbg", StringComparison.Ordinal) || e.FullName.EndsWith(".dwarf", StringComparison.Ordinal) || e.FullName.EndsWith(".lib", StringComparison.Ordinal));
     }
 
     /// <summary>Targets of Markdown links and images, autolinks and HTML href/src attributes.</summary>
@@ -184,7 +221,4 @@ public sealed partial class PackageTests(PackedSolution packed)
     /// <summary>A deterministic source path: <c>/_/</c> (the git root; <c>/_1/</c>… when other roots such as the package folder come first).</summary>
     [GeneratedRegex(@"^/_\d*/")]
     private static partial Regex MappedPath();
-
-    [GeneratedRegex(@"^tools/[^/]+/any/runtimes/([^/]+)/")]
-    private static partial Regex RuntimeFolder();
 }

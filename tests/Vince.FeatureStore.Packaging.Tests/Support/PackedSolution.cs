@@ -19,6 +19,15 @@ public sealed class PackedSolution : IAsyncLifetime
     public const string Repository = "example-owner/vince-feature-store";
     public const string RepositoryUrl = ServerUrl + "/" + Repository;
 
+    /// <summary>The tool's package: a pointer to one package per runtime (.NET 10 RID-specific tool packages).</summary>
+    public const string ToolPackageId = "Vince.FeatureStore.Cli";
+
+    /// <summary>The platforms the tool has a package for, each carrying that platform's natives only.</summary>
+    public static readonly IReadOnlyList<string> ToolRuntimes = ["linux-arm64", "linux-x64", "osx-arm64", "win-x64"];
+
+    /// <summary>The tool's package of each runtime.</summary>
+    public static readonly IReadOnlyList<string> ToolRuntimePackageIds = ToolRuntimes.Select(rid => $"{ToolPackageId}.{rid}").ToArray();
+
     /// <summary>Every package the solution ships.</summary>
     public static readonly IReadOnlyList<string> PackageIds =
     [
@@ -27,8 +36,15 @@ public sealed class PackedSolution : IAsyncLifetime
         "Vince.FeatureStore.Supabase",
         "Vince.FeatureStore.Onnx",
         "Vince.FeatureStore.Training",
-        "Vince.FeatureStore.Cli",
+        ToolPackageId,
+        .. ToolRuntimePackageIds,
     ];
+
+    /// <summary>The packages that hold assemblies, each with its symbol package: all but the tool's pointer package.</summary>
+    public static readonly IReadOnlyList<string> AssemblyPackageIds = PackageIds.Where(id => id != ToolPackageId).ToArray();
+
+    /// <summary>The project (under src/) a package is packed from: the tool's runtime packages come from the tool's.</summary>
+    public static string ProjectOf(string id) => ToolRuntimePackageIds.Contains(id) ? ToolPackageId : id;
 
     private readonly TempDirectory _dir = new();
 
