@@ -3,6 +3,7 @@ using System.Globalization;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Vince.FeatureStore;
 using Vince.FeatureStore.Configuration;
 using Vince.PaperBot.Sample;
@@ -67,16 +68,30 @@ try
     }
 
     var stopwatch = Stopwatch.StartNew();
-    // Ctrl+C stops the simulation early; what was recorded is still flushed and summarised.
-    PaperRunStats run = bot.Run(arguments.Trades, progress, host.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping);
+    // SIGTERM and Ctrl+C stop the simulation early; what was recorded is still flushed and summarised.
+    CancellationToken stopping = host.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping;
+    PaperRunStats run = bot.Run(arguments.Trades, progress, stopping);
     progress.Finish();
 
     await store.FlushAsync();
-    await store.WaitForSinksAsync();
-    await host.StopAsync(); // the hosted service disposes the store: files closed, sinks caught up
+    // The wait for sinks gets the store's shutdown budget and ends at a signal: a sink that cannot succeed (its
+    // server down) never holds the bot, and catches up from its cursor on the next start.
+    using var sinkWait = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+    sinkWait.CancelAfter(ShutdownBudget(host.Services));
+    try
+    {
+        await store.WaitForSinksAsync(sinkWait.Token);
+    }
+    catch (OperationCanceledException) when (sinkWait.IsCancellationRequested)
+    {
+        // Out of time or signalled: the host's stop below reports how far each sink is behind.
+    }
+
+    // The hosted service disposes the store (files closed); once the budget is spent it waits for no sink again.
+    await host.StopAsync(sinkWait.Token);
     stopwatch.Stop();
 
-    await RunSummary.PrintAsync(directory, arguments, strategy, run, stopwatch.Elapsed, Console.Out, CancellationToken.None);
+    await RunSummary.PrintAsync(directory, arguments, strategy, run, stopwatch.Elapsed, store.GetSinkStatuses(), Console.Out, CancellationToken.None);
     if (run.Interrupted)
     {
         Console.Error.WriteLine($"Interrupted after {run.Completed} of {arguments.Trades} trades.");
@@ -90,4 +105,12 @@ catch (Exception ex) when (ex is not OutOfMemoryException)
     // Start-up failures are already logged by the host; one line is enough unless asked for more.
     Console.Error.WriteLine(arguments.Verbose ? $"error: {ex}" : $"error: {ex.Message}");
     return 1;
+}
+
+// The store's own bound on waiting for sinks at shutdown, inside the host's.
+static TimeSpan ShutdownBudget(IServiceProvider services)
+{
+    TimeSpan store = services.GetRequiredService<IOptions<FeatureStoreOptions>>().Value.ShutdownTimeout;
+    TimeSpan host = services.GetRequiredService<IOptions<HostOptions>>().Value.ShutdownTimeout;
+    return store < host ? store : host;
 }

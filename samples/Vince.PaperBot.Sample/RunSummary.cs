@@ -5,7 +5,7 @@ namespace Vince.PaperBot.Sample;
 /// <summary>Reads the data directory back with <see cref="FeatureLogReader"/> and prints what it holds.</summary>
 internal static class RunSummary
 {
-    public static async Task PrintAsync(string directory, SampleArguments arguments, StrategySettings strategy, PaperRunStats run, TimeSpan elapsed, TextWriter output, CancellationToken cancellationToken)
+    public static async Task PrintAsync(string directory, SampleArguments arguments, StrategySettings strategy, PaperRunStats run, TimeSpan elapsed, IReadOnlyList<FeatureSinkStatus> sinks, TextWriter output, CancellationToken cancellationToken)
     {
         var reader = new FeatureLogReader(directory);
         int records = 0, complete = 0, profitable = 0, avoided = 0;
@@ -64,5 +64,9 @@ internal static class RunSummary
         }
 
         output.WriteLine($"  directory        {directory}");
+        foreach (FeatureSinkStatus sink in sinks.Where(s => s.PendingBytes > 0))
+        {
+            output.WriteLine($"Sink {sink.Name} is {sink.PendingBytes} bytes behind the log (last error: {sink.LastError ?? "none"}); it ships them from its cursor on the next start.");
+        }
     }
 }

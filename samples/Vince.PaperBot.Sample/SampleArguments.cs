@@ -43,7 +43,10 @@ internal sealed record SampleArguments
           {AggressiveVariable}    true: 10x leverage and take profit at $210; otherwise 3x and ATR-based targets
 
         The summary at the end covers every record in the data directory, earlier runs included.
-        Exit codes: 0 done, 1 failed, 2 bad arguments, 130 interrupted.
+        At the end the bot waits for its sinks up to the store's ShutdownTimeout (30 s); SIGTERM or Ctrl+C ends the
+        wait at once. A sink still behind then ships from its cursor on the next start.
+        Exit codes: 0 done (also with a sink behind), 1 failed, 2 bad arguments, 130 interrupted (SIGTERM or Ctrl+C
+        before the trades were done).
         """;
 
     /// <summary>Parses by hand (the sample takes no command-line package). Returns an error message instead of throwing.</summary>

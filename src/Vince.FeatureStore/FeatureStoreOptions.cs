@@ -15,6 +15,12 @@ public enum QueueFullMode
 /// <summary>Settings of the feature store. Validated at start-up.</summary>
 public sealed class FeatureStoreOptions
 {
+    /// <summary>Smallest <see cref="MaxRecordBytes"/>: below it even a bare decision is refused.</summary>
+    private const int MinRecordBytesSetting = 1024;
+
+    /// <summary>Largest <see cref="MaxRecordBytes"/>: three parts at the limit (decision, execution, outcome) stay under the readers' line limit.</summary>
+    private const int MaxRecordBytesSetting = Jsonl.JsonlLineReader.DefaultMaxLineBytes / 4;
+
     /// <summary>The default data directory of the existing bot.</summary>
     public const string DefaultDataDirectory = ".elizadb/vince-paper-bot/features";
 
@@ -68,6 +74,15 @@ public sealed class FeatureStoreOptions
     /// <see cref="FeatureStore.RecordOutcome"/>. Older ones are found in the log when needed. Default 10 000.
     /// </summary>
     public int OpenRecordCapacity { get; set; } = 10_000;
+
+    /// <summary>
+    /// Most bytes of a record's JSON (one line of the log) that <see cref="FeatureStore.Record"/> accepts; an
+    /// execution or outcome is held to the same bound. A larger record is refused with an
+    /// <see cref="ArgumentException"/> naming both sizes. Default 1 MiB (a bot's record is a few KB); at most 4 MiB, a
+    /// quarter of the readers' 16 MiB line limit, so a decision with its execution and outcome always fits one line
+    /// that every reader and sink can read.
+    /// </summary>
+    public int MaxRecordBytes { get; set; } = 1024 * 1024;
 
     /// <summary>The data directory after applying the environment variable and the default.</summary>
     /// <returns>The directory path (not yet created).</returns>
@@ -140,6 +155,11 @@ public sealed class FeatureStoreOptions
         if (OpenRecordCapacity < 0)
         {
             errors.Add($"{nameof(OpenRecordCapacity)} must not be negative (was {OpenRecordCapacity}).");
+        }
+
+        if (MaxRecordBytes is < MinRecordBytesSetting or > MaxRecordBytesSetting)
+        {
+            errors.Add($"{nameof(MaxRecordBytes)} must be between {MinRecordBytesSetting} and {MaxRecordBytesSetting} bytes (was {MaxRecordBytes}).");
         }
 
         string directory = ResolveDataDirectory();

@@ -17,15 +17,27 @@ public sealed class CrashWriterProcess : IDisposable
     /// <summary>The highest ACK read so far: every version up to it was durable when it was printed.</summary>
     public long LastAck => _lastAck;
 
-    /// <summary>Starts the writer on <paramref name="directory"/> with the extra <paramref name="arguments"/> and environment.</summary>
-    public static CrashWriterProcess Start(string directory, IEnumerable<string>? arguments = null, IReadOnlyDictionary<string, string>? environment = null)
+    /// <summary>
+    /// Starts the writer on <paramref name="directory"/> with the extra <paramref name="arguments"/> and environment;
+    /// as <paramref name="user"/> (through runuser, so file permissions apply as they do to a bot's user) when given.
+    /// </summary>
+    public static CrashWriterProcess Start(string directory, IEnumerable<string>? arguments = null, IReadOnlyDictionary<string, string>? environment = null, string? user = null)
     {
-        var start = new ProcessStartInfo("dotnet")
+        var start = new ProcessStartInfo(user is null ? "dotnet" : "runuser")
         {
+            RedirectStandardInput = true,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        if (user is not null)
+        {
+            foreach (string argument in new[] { "-u", user, "--", "env", "HOME=" + Path.GetTempPath(), "DOTNET_CLI_TELEMETRY_OPTOUT=1", "dotnet" })
+            {
+                start.ArgumentList.Add(argument);
+            }
+        }
+
         start.ArgumentList.Add(RepositoryPaths.BuiltDll("tests/Vince.FeatureStore.CrashWriter", "Vince.FeatureStore.CrashWriter"));
         start.ArgumentList.Add(directory);
         foreach (string argument in arguments ?? [])
@@ -110,6 +122,16 @@ public sealed class CrashWriterProcess : IDisposable
                 return;
             }
         }
+    }
+
+    /// <summary>Sends one line to a writer started with --commands and returns its answer.</summary>
+    public async Task<string> SendAsync(string command, TimeSpan timeout)
+    {
+        await _process.StandardInput.WriteLineAsync(command);
+        await _process.StandardInput.FlushAsync();
+        using var cts = new CancellationTokenSource(timeout);
+        string? answer = await _process.StandardOutput.ReadLineAsync(cts.Token);
+        return answer ?? "EXITED " + await _process.StandardError.ReadToEndAsync();
     }
 
     /// <summary>Sends a real signal (e.g. TERM, INT) with kill(1).</summary>

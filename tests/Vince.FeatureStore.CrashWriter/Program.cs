@@ -19,6 +19,11 @@ if (args.Contains("--hosted"))
     return await HostedRun.RunAsync(directory, args);
 }
 
+if (args.Contains("--commands"))
+{
+    return await CommandRun.RunAsync(directory);
+}
+
 string prefix = Option("--prefix") ?? "crash";
 string? postgres = Option("--postgres");
 string? supabase = Option("--supabase");

@@ -61,4 +61,23 @@ internal static partial class FeatureStoreLog
 
     [LoggerMessage(EventId = 1018, Level = LogLevel.Critical, Message = "The feature store stopped with an error; the host's shutdown continues")]
     public static partial void StoppedWithError(ILogger logger, Exception exception);
+
+    // 1040–1049: the log's files changing under the store and local I/O faults (kept apart from the ids above).
+    [LoggerMessage(EventId = 1040, Level = LogLevel.Warning, Message = "The active log file {File} {Problem}; it is left as it is and writing continues in a new file")]
+    public static partial void ActiveFileChanged(ILogger logger, string file, string problem);
+
+    [LoggerMessage(EventId = 1041, Level = LogLevel.Warning, Message = "The data directory {DataDirectory} was deleted while the store was running; it was made again (owner only) and recording continues there")]
+    public static partial void DataDirectoryRecreated(ILogger logger, string dataDirectory);
+
+    [LoggerMessage(EventId = 1042, Level = LogLevel.Warning, Message = "A failed write to {File} could not be cut back to its last complete line at byte {Length}; the file is abandoned and the retry writes to a new one")]
+    public static partial void FailedWriteNotCut(ILogger logger, Exception exception, string file, long length);
+
+    [LoggerMessage(EventId = 1043, Level = LogLevel.Warning, Message = "Could not delete the empty log file {File} abandoned after a failed write")]
+    public static partial void EmptyFileNotDeleted(ILogger logger, Exception exception, string file);
+
+    [LoggerMessage(EventId = 1044, Level = LogLevel.Error, Message = "Keeping an unmatched {Update} for record {Id} in {File} failed (attempt {Attempt}); retrying in {Delay}")]
+    public static partial void UnmatchedUpdateWriteFailed(ILogger logger, Exception exception, string update, string id, string file, int attempt, TimeSpan delay);
+
+    [LoggerMessage(EventId = 1045, Level = LogLevel.Error, Message = "Reading the log for open records failed (attempt {Attempt}); retrying in {Delay}")]
+    public static partial void OpenRecordScanFailed(ILogger logger, Exception exception, int attempt, TimeSpan delay);
 }

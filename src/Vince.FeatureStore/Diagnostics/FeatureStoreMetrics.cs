@@ -28,7 +28,7 @@ internal sealed class FeatureStoreMetrics : IDisposable
         Recorded = _meter.CreateCounter<long>("vince.featurestore.records.recorded", "{record}", "Record versions accepted by the store (decisions, executions, outcomes).");
         Dropped = _meter.CreateCounter<long>("vince.featurestore.records.dropped", "{record}", "Record versions refused because the queue was full.");
         LogWritten = _meter.CreateCounter<long>("vince.featurestore.log.written", "{record}", "Record versions appended to the JSONL log and flushed.");
-        LogWriteErrors = _meter.CreateCounter<long>("vince.featurestore.log.errors", "{error}", "Failed attempts to append to the JSONL log (retried).");
+        LogWriteErrors = _meter.CreateCounter<long>("vince.featurestore.log.errors", "{error}", "Failed attempts to write the JSONL log or unmatched_updates.jsonl (retried).");
         SinkWritten = _meter.CreateCounter<long>("vince.featurestore.sink.written", "{record}", "Record versions a sink accepted.");
         SinkRetries = _meter.CreateCounter<long>("vince.featurestore.sink.retries", "{attempt}", "Failed sink writes that will be retried.");
         SkippedLines = _meter.CreateCounter<long>("vince.featurestore.log.skipped_lines", "{line}", "Invalid JSONL lines a sink passed over.");

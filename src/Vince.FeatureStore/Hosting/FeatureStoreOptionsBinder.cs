@@ -27,5 +27,6 @@ internal static class FeatureStoreOptionsBinder
         options.RetryMaxDelay = section.Duration(nameof(FeatureStoreOptions.RetryMaxDelay)) ?? options.RetryMaxDelay;
         options.ShutdownTimeout = section.Duration(nameof(FeatureStoreOptions.ShutdownTimeout)) ?? options.ShutdownTimeout;
         options.OpenRecordCapacity = section.WholeNumber(nameof(FeatureStoreOptions.OpenRecordCapacity)) ?? options.OpenRecordCapacity;
+        options.MaxRecordBytes = section.WholeNumber(nameof(FeatureStoreOptions.MaxRecordBytes)) ?? options.MaxRecordBytes;
     }
 }

@@ -55,10 +55,36 @@ internal static class FileSystemDurability
     public static void CreatePrivateDirectory(string path) => PrivateDirectory.Create(path);
 }
 
-/// <summary>The libc calls that .NET does not expose: directory fsync, flock, and a read that takes no lock.</summary>
+/// <summary>The libc calls that .NET does not expose: directory fsync, flock, a read that takes no lock, and an open file's link count.</summary>
 internal static partial class UnixFileSync
 {
     public const int ReadOnly = 0;
+    private const int AtEmptyPath = 0x1000;
+    private const uint StatxNlink = 0x4;
+    private const int StatxSize = 256;
+    private const int StatxNlinkOffset = 16; // struct statx is the same on every Linux architecture
+
+    /// <summary>
+    /// How many names the open file <paramref name="handle"/> has: 0 once it was deleted (its directory removed
+    /// included), while the process still writes to it. Linux asks the kernel (<c>statx</c> on the descriptor);
+    /// elsewhere, or where that call is missing, whether <paramref name="path"/> still exists stands in for it.
+    /// </summary>
+    public static long LinkCount(Microsoft.Win32.SafeHandles.SafeFileHandle handle, string path)
+    {
+        if (OperatingSystem.IsLinux())
+        {
+            byte[] buffer = new byte[StatxSize];
+            if (Statx(handle, "", AtEmptyPath, StatxNlink, buffer) == 0)
+            {
+                return BitConverter.ToUInt32(buffer, StatxNlinkOffset);
+            }
+        }
+
+        return File.Exists(path) ? 1 : 0;
+    }
+
+    [LibraryImport("libc", EntryPoint = "statx", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    private static partial int Statx(Microsoft.Win32.SafeHandles.SafeFileHandle dirfd, string path, int flags, uint mask, byte[] buffer);
 
     [LibraryImport("libc", EntryPoint = "open", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
     public static partial int Open(string path, int flags);

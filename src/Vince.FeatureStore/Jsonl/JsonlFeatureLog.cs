@@ -1,5 +1,9 @@
 using System.Buffers;
 using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Win32.SafeHandles;
+using Vince.FeatureStore.Diagnostics;
 
 namespace Vince.FeatureStore.Jsonl;
 
@@ -32,14 +36,23 @@ internal sealed record LogPosition(string FileName, long FileKey, long Offset)
 /// </summary>
 /// <remarks>
 /// Every process start writes to a new file, so a torn tail left by a crash is never glued to a new line.
-/// After a failed write the file is abandoned and the retry goes to a fresh file for the same reason.
+/// A failed write is cut off again (the file truncated back to its last complete line), so a retry appends to the
+/// same file without a duplicate or torn line and a full disk leaves no trail of empty files; only when that cut
+/// fails is the file abandoned and the retry goes to a fresh one. Before and after each write the open file is
+/// checked: deleted (link count 0, e.g. the data directory removed), truncated or appended to by someone else, it
+/// is left as it is and writing goes on in a new file (the data directory made again when it is gone), so nothing
+/// written after the change goes into an unlinked file or behind a block of NULs.
 /// </remarks>
 internal sealed class JsonlFeatureLog : IDisposable
 {
+    /// <summary>How often one batch is written again after its file changed under it before the write counts as failed.</summary>
+    private const int RewritesPerAppend = 3;
+
     private readonly string _directory;
     private readonly int _recordsPerFile;
     private readonly bool _fsync;
     private readonly TimeProvider _time;
+    private readonly ILogger _logger;
     private readonly ArrayBufferWriter<byte> _buffer = new(256 * 1024);
     private readonly Utf8JsonWriter _json;
     private FileStream? _file;
@@ -47,14 +60,16 @@ internal sealed class JsonlFeatureLog : IDisposable
     private long _fileKey = long.MinValue;
     private DateOnly _fileDate;
     private int _recordsInFile;
+    private long _fileLength;
     private LogPosition _committed;
 
-    public JsonlFeatureLog(string directory, int recordsPerFile, bool fsync, TimeProvider time)
+    public JsonlFeatureLog(string directory, int recordsPerFile, bool fsync, TimeProvider time, ILogger? logger = null)
     {
         _directory = directory;
         _recordsPerFile = recordsPerFile;
         _fsync = fsync;
         _time = time;
+        _logger = logger ?? NullLogger.Instance;
         _json = new Utf8JsonWriter(_buffer, new JsonWriterOptions { SkipValidation = true });
         // Never reuse an existing file name, even if the clock went backwards.
         List<string> existing = FeatureLogFiles.ListFeatureFiles(directory);
@@ -80,44 +95,121 @@ internal sealed class JsonlFeatureLog : IDisposable
     {
         int index = 0;
         int written = 0;
-        try
+        while (index < records.Count)
         {
-            while (index < records.Count)
+            EnsureFile();
+            int room = _recordsPerFile - _recordsInFile;
+            int lines = 0;
+            _buffer.ResetWrittenCount();
+            for (; index < records.Count && lines < room; index++)
             {
-                EnsureFile();
-                int room = _recordsPerFile - _recordsInFile;
-                int lines = 0;
-                _buffer.ResetWrittenCount();
-                for (; index < records.Count && lines < room; index++)
+                if (TrySerializeLine(records[index], rejected))
                 {
-                    if (TrySerializeLine(records[index], rejected))
-                    {
-                        lines++;
-                    }
+                    lines++;
                 }
-
-                if (lines == 0)
-                {
-                    continue;
-                }
-
-                _file!.Write(_buffer.WrittenSpan);
-                _file.Flush(flushToDisk: _fsync);
-                _recordsInFile += lines;
-                written += lines;
-                Volatile.Write(ref _committed, new LogPosition(_fileName, _fileKey, _file.Length));
             }
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            // Abandon the file: the retry starts a new one, so a torn tail stays at the end of this one.
-            CloseFile();
-            throw;
+
+            if (lines == 0)
+            {
+                continue;
+            }
+
+            WriteBuffer();
+            _recordsInFile += lines;
+            written += lines;
+            Volatile.Write(ref _committed, new LogPosition(_fileName, _fileKey, _fileLength));
         }
 
         return written;
     }
 
+    /// <summary>
+    /// Writes the buffer to the open file and flushes it; written again to a new file when the open one was
+    /// deleted, truncated or appended to while it was written (its check after the flush says so).
+    /// </summary>
+    private void WriteBuffer()
+    {
+        for (int rewrite = 0; ; rewrite++)
+        {
+            try
+            {
+                _file!.Write(_buffer.WrittenSpan);
+                _file.Flush(flushToDisk: _fsync);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                CutFailedWrite();
+                throw;
+            }
+
+            long before = _fileLength;
+            _fileLength += _buffer.WrittenCount;
+            if (CheckOpenFile() is not { } problem)
+            {
+                return;
+            }
+
+            // The lines may have gone into an unlinked or cut file: write them again where they stay.
+            FeatureStoreLog.ActiveFileChanged(_logger, _fileName, problem);
+            _fileLength = before;
+            CloseFile();
+            if (rewrite + 1 >= RewritesPerAppend)
+            {
+                throw new IOException($"The log file changed under the writer {RewritesPerAppend} times in a row ({problem}).");
+            }
+
+            OpenNewFile(_time.GetUtcNow());
+        }
+    }
+
+    /// <summary>
+    /// After a failed write: truncates the file back to its last complete line, so the retry appends to it without
+    /// a duplicate or torn line. When that fails too, the file is abandoned (and deleted if it holds nothing).
+    /// </summary>
+    private void CutFailedWrite()
+    {
+        if (_file is null)
+        {
+            return;
+        }
+
+        try
+        {
+            // Shrinking needs no free space: it works on a full disk.
+            _file.SetLength(_fileLength);
+            _file.Position = _fileLength;
+            if (_fsync)
+            {
+                _file.Flush(flushToDisk: true);
+            }
+
+            return;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            FeatureStoreLog.FailedWriteNotCut(_logger, ex, _fileName, _fileLength);
+        }
+
+        bool empty = _fileLength == 0;
+        string path = Path.Combine(_directory, _fileName);
+        CloseFile();
+        if (empty)
+        {
+            TryDelete(path);
+        }
+    }
+
+    private void TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            FeatureStoreLog.EmptyFileNotDeleted(_logger, ex, Path.GetFileName(path));
+        }
+    }
     private bool TrySerializeLine(FeatureRecord record, Action<FeatureRecord, Exception> rejected)
     {
         int before = _buffer.WrittenCount;
@@ -149,16 +241,44 @@ internal sealed class JsonlFeatureLog : IDisposable
         DateTimeOffset now = _time.GetUtcNow();
         if (_file is not null && _recordsInFile < _recordsPerFile && DateOnly.FromDateTime(now.UtcDateTime) == _fileDate)
         {
-            return;
+            if (CheckOpenFile() is not { } problem)
+            {
+                return;
+            }
+
+            FeatureStoreLog.ActiveFileChanged(_logger, _fileName, problem);
         }
 
         CloseFile();
+        OpenNewFile(now);
+    }
+
+    /// <summary>What happened to the open file behind the writer's back, or <see langword="null"/> when it is as the writer left it.</summary>
+    private string? CheckOpenFile()
+    {
+        SafeFileHandle handle = _file!.SafeFileHandle;
+        if (UnixFileSync.LinkCount(handle, Path.Combine(_directory, _fileName)) == 0)
+        {
+            return "was deleted";
+        }
+
+        long length = RandomAccess.GetLength(handle);
+        return length == _fileLength
+            ? null
+            : length < _fileLength
+                ? $"was truncated to {length} bytes (the writer had written {_fileLength})"
+                : $"grew to {length} bytes, written by another program (the writer had written {_fileLength})";
+    }
+
+    private void OpenNewFile(DateTimeOffset now)
+    {
         long key = Math.Max(now.ToUnixTimeMilliseconds(), _fileKey == long.MinValue ? 0 : _fileKey + 1);
         DateTimeOffset created = DateTimeOffset.FromUnixTimeMilliseconds(key);
         _fileName = FeatureLogFiles.FeatureFileName(created);
         _fileKey = key;
         _fileDate = DateOnly.FromDateTime(created.UtcDateTime);
         _recordsInFile = 0;
+        _fileLength = 0;
         var options = new FileStreamOptions
         {
             Mode = FileMode.CreateNew,
@@ -169,6 +289,13 @@ internal sealed class JsonlFeatureLog : IDisposable
         if (!OperatingSystem.IsWindows())
         {
             options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        }
+
+        if (!Directory.Exists(_directory))
+        {
+            // Deleted under the running store (rm -rf): make it again, private, so what is recorded now is kept.
+            PrivateDirectory.Create(_directory);
+            FeatureStoreLog.DataDirectoryRecreated(_logger, _directory);
         }
 
         _file = new FileStream(Path.Combine(_directory, _fileName), options);

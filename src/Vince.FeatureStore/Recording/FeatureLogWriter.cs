@@ -10,13 +10,23 @@ namespace Vince.FeatureStore.Recording;
 /// <summary>
 /// The one loop that drains the <see cref="RecordQueue"/> into the JSONL log: it applies updates to their open
 /// record, appends each batch (flushed and fsynced) and retries I/O failures with backoff until the store stops,
-/// then releases flush waiters, wakes the sink shippers and lets retention run.
+/// then releases flush waiters, wakes the sink shippers and lets retention run. Every local write it makes (the log,
+/// <c>unmatched_updates.jsonl</c>, the scan for open records) is retried the same way, so no I/O fault loses an
+/// accepted version or stops the store.
 /// </summary>
 internal sealed class FeatureLogWriter
 {
+    /// <summary>
+    /// Cap of the retry delay of local writes. A retry costs a system call, not a server's time, and a short cap lets
+    /// recording resume within a few seconds of a disk having room again (<see cref="FeatureStoreOptions.RetryMaxDelay"/>
+    /// is meant for sinks, whose servers must not be hammered).
+    /// </summary>
+    internal static readonly TimeSpan LocalRetryMaxDelay = TimeSpan.FromSeconds(2);
+
     private readonly RecordQueue _queue;
     private readonly JsonlFeatureLog _log;
     private readonly OpenRecordIndex _openRecords;
+    private readonly UnmatchedUpdatesFile _unmatched;
     private readonly LogRetention _retention;
     private readonly SinkShippers _shippers;
     private readonly AsyncSignal _logSignal;
@@ -31,6 +41,7 @@ internal sealed class FeatureLogWriter
     /// <param name="queue">What to write.</param>
     /// <param name="log">Where to write it.</param>
     /// <param name="openRecords">Open records, for applying updates.</param>
+    /// <param name="unmatched">Where updates without an open record are kept.</param>
     /// <param name="retention">Runs after each batch.</param>
     /// <param name="shippers">Told of each commit (for their lag).</param>
     /// <param name="logSignal">Set after each batch: wakes the shippers.</param>
@@ -43,6 +54,7 @@ internal sealed class FeatureLogWriter
         RecordQueue queue,
         JsonlFeatureLog log,
         OpenRecordIndex openRecords,
+        UnmatchedUpdatesFile unmatched,
         LogRetention retention,
         SinkShippers shippers,
         AsyncSignal logSignal,
@@ -55,6 +67,7 @@ internal sealed class FeatureLogWriter
         _queue = queue;
         _log = log;
         _openRecords = openRecords;
+        _unmatched = unmatched;
         _retention = retention;
         _shippers = shippers;
         _logSignal = logSignal;
@@ -159,23 +172,50 @@ internal sealed class FeatureLogWriter
                 pendingBatch.Clear();
             }
 
-            await _openRecords.ScanLogAsync(_stop).ConfigureAwait(false);
+            await RetryLocalAsync(
+                async () => await _openRecords.ScanLogAsync(_stop).ConfigureAwait(false),
+                (ex, attempt, delay) => FeatureStoreLog.OpenRecordScanFailed(_logger, ex, attempt, delay)).ConfigureAwait(false);
         }
 
-        return _openRecords.Apply(update);
+        if (_openRecords.Apply(update) is { } next)
+        {
+            return next;
+        }
+
+        await RetryLocalAsync(
+            () =>
+            {
+                _unmatched.Keep(update);
+                return Task.CompletedTask;
+            },
+            (ex, attempt, delay) => FeatureStoreLog.UnmatchedUpdateWriteFailed(_logger, ex, UnmatchedUpdatesFile.Describe(update), update.Id, UnmatchedUpdatesFile.FileName, attempt, delay)).ConfigureAwait(false);
+        return null;
     }
 
-    private async Task AppendWithRetryAsync(List<FeatureRecord> batch)
+    private Task AppendWithRetryAsync(List<FeatureRecord> batch)
+        => RetryLocalAsync(
+            () =>
+            {
+                int written = _log.Append(batch, _onRejected);
+                _metrics.LogWritten.Add(written);
+                _shippers.NoteCommit();
+                return Task.CompletedTask;
+            },
+            (ex, attempt, delay) => FeatureStoreLog.LogWriteFailed(_logger, ex, batch.Count, attempt, delay));
+
+    /// <summary>
+    /// Runs a local write until it succeeds, retrying I/O failures (disk full, permission denied, a directory gone)
+    /// with capped backoff until the store stops; the log's health shows the failures in a row meanwhile.
+    /// </summary>
+    private async Task RetryLocalAsync(Func<Task> write, Action<Exception, int, TimeSpan> onFailure)
     {
         int attempt = 0;
         while (true)
         {
             try
             {
-                int written = _log.Append(batch, _onRejected);
-                _metrics.LogWritten.Add(written);
+                await write().ConfigureAwait(false);
                 Volatile.Write(ref _consecutiveFailures, 0);
-                _shippers.NoteCommit();
                 return;
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
@@ -183,8 +223,9 @@ internal sealed class FeatureLogWriter
                 attempt++;
                 Volatile.Write(ref _consecutiveFailures, attempt);
                 _metrics.LogWriteErrors.Add(1);
-                TimeSpan delay = RetryBackoff.Delay(attempt, _options.RetryInitialDelay, _options.RetryMaxDelay, Random.Shared.NextDouble());
-                FeatureStoreLog.LogWriteFailed(_logger, ex, batch.Count, attempt, delay);
+                TimeSpan cap = _options.RetryMaxDelay < LocalRetryMaxDelay ? _options.RetryMaxDelay : LocalRetryMaxDelay;
+                TimeSpan delay = RetryBackoff.Delay(attempt, _options.RetryInitialDelay, cap, Random.Shared.NextDouble());
+                onFailure(ex, attempt, delay);
                 await Task.Delay(delay, _time, _stop).ConfigureAwait(false);
             }
         }

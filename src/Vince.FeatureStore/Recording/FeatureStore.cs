@@ -85,14 +85,15 @@ public sealed class FeatureStore : IFeatureStore, IAsyncDisposable
 
     private (JsonlFeatureLog, RecordQueue, SinkShippers, FeatureLogWriter) CreateParts(FeatureStoreOptions options, IReadOnlyList<IFeatureSink> sinks, ILoggerFactory loggerFactory)
     {
-        var log = new JsonlFeatureLog(DataDirectory, options.RecordsPerFile, options.FsyncOnWrite, _time);
+        var log = new JsonlFeatureLog(DataDirectory, options.RecordsPerFile, options.FsyncOnWrite, _time, _logger);
         var queue = new RecordQueue(options, _metrics, _logger, _time);
         var shippers = new SinkShippers(sinks, DataDirectory, log, _logSignal, options, _metrics, loggerFactory, _time);
         var unmatched = new UnmatchedUpdatesFile(DataDirectory, options.FsyncOnWrite, _metrics, _logger, _time);
         var writer = new FeatureLogWriter(
             queue,
             log,
-            new OpenRecordIndex(DataDirectory, options.OpenRecordCapacity, unmatched),
+            new OpenRecordIndex(DataDirectory, options.OpenRecordCapacity),
+            unmatched,
             new LogRetention(options.RetainJsonlDays, DataDirectory, log, shippers.All, _logger, _time),
             shippers,
             _logSignal,
@@ -135,6 +136,7 @@ public sealed class FeatureStore : IFeatureStore, IAsyncDisposable
     public string Record(FeatureRecord record)
     {
         record = RecordVersions.Complete(record, _time);
+        RecordSizes.EnsureWithin(record, FeatureJson.RecordTypeInfo, _options.MaxRecordBytes, "Record", record.Id, nameof(record));
         Enqueue(new PendingWrite(record, null), record.Id);
         return record.Id;
     }
@@ -177,6 +179,7 @@ public sealed class FeatureStore : IFeatureStore, IAsyncDisposable
     {
         ArgumentException.ThrowIfNullOrEmpty(id);
         ArgumentNullException.ThrowIfNull(execution);
+        RecordSizes.EnsureWithin(execution, FeatureJsonContext.Default.ExecutionFeatures, _options.MaxRecordBytes, "The execution of record", id, nameof(execution));
         Enqueue(new PendingWrite(null, new RecordUpdate(id, execution, null)), id);
     }
 
@@ -185,6 +188,7 @@ public sealed class FeatureStore : IFeatureStore, IAsyncDisposable
     {
         ArgumentException.ThrowIfNullOrEmpty(id);
         ArgumentNullException.ThrowIfNull(outcome);
+        RecordSizes.EnsureWithin(outcome, FeatureJsonContext.Default.OutcomeFeatures, _options.MaxRecordBytes, "The outcome of record", id, nameof(outcome));
         Enqueue(new PendingWrite(null, new RecordUpdate(id, null, outcome)), id);
     }
 

@@ -18,7 +18,7 @@ public interface IFeatureStore
     /// </summary>
     /// <param name="record">The record version.</param>
     /// <returns>The record's id.</returns>
-    /// <exception cref="ArgumentException">The record has no asset, a timestamp before 1970 or after year 9999, or an asset or id longer than 256 characters.</exception>
+    /// <exception cref="ArgumentException">The record has no asset, a timestamp before 1970 or after year 9999, an asset or id longer than 256 characters, or JSON longer than <see cref="FeatureStoreOptions.MaxRecordBytes"/>.</exception>
     /// <exception cref="FeatureStoreFullException">The queue stayed full for <see cref="FeatureStoreOptions.QueueFullTimeout"/> (mode <see cref="QueueFullMode.Wait"/>).</exception>
     /// <exception cref="ObjectDisposedException">The store is disposed.</exception>
     string Record(FeatureRecord record);
@@ -73,6 +73,7 @@ public interface IFeatureStore
     /// </summary>
     /// <param name="id">Id returned by <see cref="RecordDecision"/>.</param>
     /// <param name="execution">How the trade was opened.</param>
+    /// <exception cref="ArgumentException">The execution's JSON is longer than <see cref="FeatureStoreOptions.MaxRecordBytes"/>.</exception>
     void RecordExecution(string id, ExecutionFeatures execution);
 
     /// <summary>
@@ -81,6 +82,7 @@ public interface IFeatureStore
     /// </summary>
     /// <param name="id">Id returned by <see cref="RecordDecision"/>.</param>
     /// <param name="outcome">How the trade closed.</param>
+    /// <exception cref="ArgumentException">The outcome's JSON is longer than <see cref="FeatureStoreOptions.MaxRecordBytes"/>.</exception>
     void RecordOutcome(string id, OutcomeFeatures outcome);
 
     /// <summary>Completes when every record version recorded before the call is on disk in the JSONL log.</summary>

@@ -6,7 +6,7 @@ namespace Vince.FeatureStore.Recording;
 /// records are in the log only: the first update that misses triggers one scan of the log. Used by the log writer
 /// alone, so it needs no locking.
 /// </summary>
-internal sealed class OpenRecordIndex(string dataDirectory, int capacity, UnmatchedUpdatesFile unmatched)
+internal sealed class OpenRecordIndex(string dataDirectory, int capacity)
 {
     private readonly Dictionary<string, FeatureRecord> _open = new(StringComparer.Ordinal);
     private readonly Queue<string> _order = new();
@@ -15,11 +15,10 @@ internal sealed class OpenRecordIndex(string dataDirectory, int capacity, Unmatc
     /// <summary>Whether <paramref name="update"/> misses the index before the log was scanned, so the scan is due.</summary>
     public bool NeedsLogScanFor(RecordUpdate update) => !_scannedLog && !_open.ContainsKey(update.Id);
 
-    /// <summary>Indexes the open records the log holds. Once per start: marked done first, so a failed scan is not repeated.</summary>
+    /// <summary>Indexes the open records the log holds. Once per start: marked done when it succeeded (a failed scan is retried).</summary>
     /// <param name="cancellationToken">Stops the scan (the store is shutting down).</param>
     public async Task ScanLogAsync(CancellationToken cancellationToken)
     {
-        _scannedLog = true;
         var reader = new FeatureLogReader(dataDirectory, new FeatureLogReaderOptions { RealOnly = true }); // the store's own log
         await foreach (FeatureRecord record in reader.ReadRecordsAsync(FeatureQuery.All, cancellationToken).ConfigureAwait(false))
         {
@@ -28,19 +27,13 @@ internal sealed class OpenRecordIndex(string dataDirectory, int capacity, Unmatc
                 Track(record);
             }
         }
+
+        _scannedLog = true;
     }
 
-    /// <summary>The next version of the record <paramref name="update"/> names, or <see langword="null"/> after keeping the update in the unmatched-updates file.</summary>
+    /// <summary>The next version of the record <paramref name="update"/> names, or <see langword="null"/> when no open record has its id (the caller keeps it as unmatched).</summary>
     public FeatureRecord? Apply(RecordUpdate update)
-    {
-        if (_open.TryGetValue(update.Id, out FeatureRecord? current))
-        {
-            return update.ApplyTo(current);
-        }
-
-        unmatched.Keep(update);
-        return null;
-    }
+        => _open.TryGetValue(update.Id, out FeatureRecord? current) ? update.ApplyTo(current) : null;
 
     /// <summary>Notes a version on its way to the log: an open one becomes the record's latest, a closed one leaves the index.</summary>
     public void Track(FeatureRecord record)
