@@ -40,7 +40,7 @@ public sealed class StartupDownloadTests : IDisposable
             .AddOnnxScoring(o =>
             {
                 o.ModelsDirectory = Models;
-                o.DownloadMissingModels = download;
+                o.DownloadLatestModels = download;
             });
         return builder.Build();
     }
