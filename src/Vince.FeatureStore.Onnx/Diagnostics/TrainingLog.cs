@@ -114,4 +114,7 @@ internal static partial class TrainingLog
 
     [LoggerMessage(EventId = 3068, Level = LogLevel.Information, Message = "Polling {Bucket}'s latest.json every {Interval} for new model runs (models {ModelsDirectory}, current run {Run})")]
     public static partial void PollStarted(ILogger logger, string bucket, TimeSpan interval, string modelsDirectory, string run);
+
+    [LoggerMessage(EventId = 3069, Level = LogLevel.Warning, Message = "The quality gate could not read the latest run of {Bucket}; it compares the new set with the one installed in {ModelsDirectory} instead")]
+    public static partial void ChampionUnavailable(ILogger logger, Exception exception, string bucket, string modelsDirectory);
 }

@@ -257,15 +257,29 @@ public sealed class ModelTrainingRunner : IDisposable
         string? downloaded = null;
         try
         {
-            if (Bucket is not null && await Bucket.GetLatestAsync(cancellationToken).ConfigureAwait(false) is { } latest)
+            if (Bucket is not null)
             {
-                // The registry's latest run is the champion every instance scores with, whatever this directory holds.
-                downloaded = ModelSetInstaller.CreateStagingDirectory(ModelsDirectory, "champion");
-                await Bucket.DownloadAsync(downloaded, new ModelDownloadRequest { Version = latest.Status == ModelRunStatus.Flat ? latest.Id : null, OnlyWhenDifferent = false }, cancellationToken).ConfigureAwait(false);
-                champion = downloaded;
-                championName = $"run {latest.Id} of {Bucket.Name}";
+                try
+                {
+                    if (await Bucket.GetLatestAsync(cancellationToken).ConfigureAwait(false) is { } latest)
+                    {
+                        // The registry's latest run is the champion every instance scores with, whatever this directory holds.
+                        downloaded = ModelSetInstaller.CreateStagingDirectory(ModelsDirectory, "champion");
+                        await Bucket.DownloadAsync(downloaded, new ModelDownloadRequest { Version = latest.Status == ModelRunStatus.Flat ? latest.Id : null, OnlyWhenDifferent = false }, cancellationToken).ConfigureAwait(false);
+                        champion = downloaded;
+                        championName = $"run {latest.Id} of {Bucket.Name}";
+                    }
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+                {
+                    // Publishing fails as well then, so the registry cannot be harmed: hold the set to the local one.
+                    TrainingLog.ChampionUnavailable(_logger, ex, Bucket.Name, ModelsDirectory);
+                    ModelSetInstaller.DeleteDirectory(downloaded);
+                    downloaded = null;
+                }
             }
-            else if (File.Exists(Path.Combine(ModelsDirectory, new OnnxScoringOptions().ModelFileName)))
+
+            if (champion is null && File.Exists(Path.Combine(ModelsDirectory, new OnnxScoringOptions().ModelFileName)))
             {
                 champion = ModelsDirectory;
                 championName = $"the set installed in {ModelsDirectory}";

@@ -46,12 +46,12 @@ internal static class ModelRegistryLayout
     public static bool TryParseRunId(string? id, out DateTimeOffset trainedAt)
     {
         trainedAt = default;
-        if (id is not { Length: 18 + 1 + 12 } || id[18] != '-' || !id.AsSpan(19).ToString().All(char.IsAsciiHexDigitLower))
+        if (id is not { Length: 19 + 1 + 12 } || id[19] != '-' || !id[20..].All(char.IsAsciiHexDigitLower))
         {
             return false;
         }
 
-        if (!DateTime.TryParseExact(id[..18], TimeFormat, CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal, out DateTime utc))
+        if (!DateTime.TryParseExact(id[..19], TimeFormat, CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal, out DateTime utc))
         {
             return false;
         }
