@@ -30,29 +30,29 @@ internal static class ModelsCommand
     public static CommandSpec Pull { get; } = new()
     {
         Name = "models pull",
-        Summary = "Install the registry's latest run (or --version V, e.g. to roll back) into the models directory, atomically.",
+        Summary = "Install the registry's latest run (or --run RUN, e.g. to roll back) into the models directory, atomically.",
         Details =
         [
             "The run is downloaded into a temporary directory next to the models directory, every file is checked against its SHA-256 in the " +
-            "run's manifest, and the set is swapped in at once (never a mixed set); other files in the directory are kept. Without --version, " +
+            "run's manifest, and the set is swapped in at once (never a mixed set); other files in the directory are kept. Without --run, " +
             "nothing is downloaded when the directory already holds the latest run (same training_metadata.json). A bucket without latest.json " +
             "is read in the original bot's flat layout.",
-            "--version installs the named run (see 'models list') whatever the directory holds: a rollback of this directory. --set-latest also " +
+            "--run installs the named run (see 'models list') whatever the directory holds: a rollback of this directory. --set-latest also " +
             "points latest.json to it, so that every instance polling the registry rolls back too.",
             CommonOptions.SupabaseKeyNote,
         ],
         Options =
         [
             CommonOptions.Models,
-            OptionSpec.Value("version", "RUN", "The run to install, as 'models list' shows it (or 'flat' for the bucket root).") with { DefaultText = "the run latest.json points to" },
-            OptionSpec.Flag("set-latest", "With --version: also point latest.json to that run (a rollback of every instance)."),
+            OptionSpec.Value("run", "RUN", "The run to install, as 'models list' shows it (or 'flat' for the bucket root).") with { DefaultText = "the run latest.json points to" },
+            OptionSpec.Flag("set-latest", "With --run: also point latest.json to that run (a rollback of every instance)."),
             CommonOptions.Url,
             Bucket,
         ],
         Examples =
         [
             "vince-features models pull --models .elizadb/vince-paper-bot/models",
-            "vince-features models pull --version 20260122T120000123Z-0123456789ab --set-latest",
+            "vince-features models pull --run 20260122T120000123Z-0123456789ab --set-latest",
         ],
         Run = PullAsync,
     };
@@ -99,11 +99,11 @@ internal static class ModelsCommand
     private static async Task<int> PullAsync(CliContext context, ParsedOptions options, CancellationToken cancellationToken)
     {
         string directory = context.ModelsDirectory(options.Value("models"));
-        string? version = options.Value("version");
+        string? version = options.Value("run");
         bool setLatest = options.Flag("set-latest");
         if (setLatest && version is null)
         {
-            throw new UsageException("--set-latest needs --version RUN.") { Command = Pull.Name };
+            throw new UsageException("--set-latest needs --run RUN.") { Command = Pull.Name };
         }
 
         using SupabaseConnection connection = SupabaseConnection.Resolve(context, options);
