@@ -20,6 +20,9 @@ internal static class VinceFeaturesCli
     /// <summary>Exit code of a wrong command line: unknown command or option, missing required option, bad value.</summary>
     public const int UsageError = 2;
 
+    /// <summary>Exit code of <c>train</c> when the quality gate refused the new set (nothing was installed).</summary>
+    public const int Rejected = 3;
+
     /// <summary>Exit code when the run was cancelled (Ctrl+C, SIGTERM), as shells report SIGINT.</summary>
     public const int Interrupted = 130;
 

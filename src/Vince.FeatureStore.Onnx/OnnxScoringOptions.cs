@@ -48,10 +48,18 @@ public sealed class OnnxScoringOptions
     public int IntraOpNumThreads { get; set; } = 1;
 
     /// <summary>
-    /// In a host with a registered model bucket (<c>IModelBucket</c>, e.g. Supabase Storage): when the models directory
-    /// has no <c>.onnx</c> at start-up, download the latest set before the scorer loads. Default on.
+    /// In a host with a registered model bucket (<c>IModelBucket</c>, e.g. Supabase Storage): at start-up, when the models
+    /// directory does not hold the registry's latest run (no model, or a different <c>training_metadata.json</c>), download
+    /// and install it atomically before the scorer loads; then poll for new runs every <see cref="ModelPollInterval"/>. Default on.
     /// </summary>
-    public bool DownloadMissingModels { get; set; } = true;
+    public bool DownloadLatestModels { get; set; } = true;
+
+    /// <summary>
+    /// How often a running instance reads the registry's <c>latest.json</c> and, when another run was published, installs
+    /// it (one atomic swap of the whole set) and reloads the scorer. Default 5 minutes; <see cref="TimeSpan.Zero"/> turns
+    /// polling off. Only with <see cref="DownloadLatestModels"/> and a registered bucket.
+    /// </summary>
+    public TimeSpan ModelPollInterval { get; set; } = TimeSpan.FromMinutes(5);
 
     /// <summary>How long the start-up download may take before the scorer starts without it. Default 2 minutes.</summary>
     public TimeSpan ModelDownloadTimeout { get; set; } = TimeSpan.FromMinutes(2);
@@ -102,6 +110,11 @@ public sealed class OnnxScoringOptions
         if (ModelDownloadTimeout <= TimeSpan.Zero || ModelDownloadTimeout > TimeSpan.FromHours(1))
         {
             errors.Add($"{nameof(ModelDownloadTimeout)} must be between 0 and 1 hour (was {ModelDownloadTimeout}).");
+        }
+
+        if (ModelPollInterval != TimeSpan.Zero && (ModelPollInterval < TimeSpan.FromSeconds(1) || ModelPollInterval > TimeSpan.FromDays(1)))
+        {
+            errors.Add($"{nameof(ModelPollInterval)} must be 0 (off) or between 1 second and 1 day (was {ModelPollInterval}).");
         }
 
         if (IntraOpNumThreads < 0)

@@ -25,7 +25,7 @@ public sealed class DotnetTrainerOptions
     /// threshold. Default 0.2, as the Python script. Nothing is held out when that would leave fewer than 10 training or
     /// 5 holdout rows.
     /// </summary>
-    public double HoldoutFraction { get; set; } = 0.2;
+    public double HoldoutFraction { get; set; } = ModelSets.HoldoutEvaluation.DefaultFraction;
 
     /// <summary>The quantile of the maximum adverse excursion the stop-loss model predicts. Default 0.95.</summary>
     public double StopLossQuantile { get; set; } = 0.95;

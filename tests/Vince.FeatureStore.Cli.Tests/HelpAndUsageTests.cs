@@ -14,9 +14,10 @@ public sealed class HelpAndUsageTests
         { "bootstrap-sql", ["--target NAME", "supabase, postgres", "--table NAME", "--schema NAME"] },
         { "score", ["--models DIR", "--record FILE", "--history PATH", "--threshold P", "--json"] },
         { "parity", ["--data DIR", "--models DIR", "--max-listed N", "--json"] },
-        { "models pull", ["--models DIR", "--url URL", "--bucket NAME", "SUPABASE_SERVICE_ROLE_KEY"] },
+        { "models list", ["--url URL", "--bucket NAME", "latest.json", "SUPABASE_SERVICE_ROLE_KEY"] },
+        { "models pull", ["--models DIR", "--run RUN", "--set-latest", "--url URL", "--bucket NAME", "SUPABASE_SERVICE_ROLE_KEY"] },
         { "models push", ["--models DIR", "--url URL", "--bucket NAME", "SUPABASE_SERVICE_ROLE_KEY"] },
-        { "train", ["--data DIR", "--output DIR", "--min-samples N", "--trainer NAME", "python, dotnet", "ML.NET", "--command CMD", "--script PATH", "--timeout SECONDS", "--push"] },
+        { "train", ["--data DIR", "--output DIR", "--min-samples N", "--trainer NAME", "python, dotnet", "ML.NET", "--command CMD", "--script PATH", "--timeout SECONDS", "--push", "--force", "--gate-tolerance AUC"] },
     };
 
     [Fact]
@@ -67,7 +68,7 @@ public sealed class HelpAndUsageTests
     {
         { [], "no command given" },
         { ["exprot"], "unknown command 'exprot'. Did you mean 'export'?" },
-        { ["models"], "'models' needs a subcommand: pull or push" },
+        { ["models"], "'models' needs a subcommand: list or pull or push" },
         { ["models", "fetch"], "unknown command 'models fetch'" },
         { ["stats", "--dta", "x"], "unknown option '--dta' for 'stats'. Did you mean '--data'?" },
         { ["stats", "-x"], "unknown option '-x' for 'stats'" },

@@ -114,13 +114,14 @@ public sealed class SupabaseCommandTests(PostgresFixture fixture) : IClassFixtur
         Dictionary<string, string> environment = Environment(server);
 
         CliResult push = (await Tool.RunAsync(environment, "models", "push", "--models", trained)).Expect(0);
-        Assert.Contains($"uploaded 2 file(s) from {trained} to supabase:vince-ml-models:", push.Stdout);
-        Assert.True(push.Stdout.IndexOf("signal_quality.onnx", StringComparison.Ordinal) < push.Stdout.IndexOf("training_metadata.json", StringComparison.Ordinal));
+        string run = Assert.Single(Directory.GetDirectories(Path.Combine(server.StorageRoot, "vince-ml-models", "runs")).Select(Path.GetFileName))!;
+        Assert.Contains($"published {trained} to supabase:vince-ml-models as run {run}; latest.json points to it.", push.Stdout);
 
         string models = dir.File("models");
         var pullEnvironment = new Dictionary<string, string>(environment) { ["VINCE_ML_MODELS_DIR"] = models };
         CliResult pull = (await Tool.RunAsync(pullEnvironment, "models", "pull")).Expect(0);
-        Assert.Contains($"installed 2 file(s) from supabase:vince-ml-models into {models}:", pull.Stdout);
+        Assert.Contains($"installed run {run} (", pull.Stdout);
+        Assert.Contains($"from supabase:vince-ml-models into {models}:", pull.Stdout);
         Assert.Equal(File.ReadAllBytes(modelPath), File.ReadAllBytes(Path.Combine(models, "signal_quality.onnx")));
         Assert.Equal(File.ReadAllBytes(Path.Combine(trained, "training_metadata.json")), File.ReadAllBytes(Path.Combine(models, "training_metadata.json")));
 
@@ -130,9 +131,61 @@ public sealed class SupabaseCommandTests(PostgresFixture fixture) : IClassFixtur
 
         int requests = server.Requests.Count;
         CliResult again = (await Tool.RunAsync(pullEnvironment, "models", "pull")).Expect(0);
-        Assert.Contains("already has .onnx files: nothing was downloaded", again.Stdout);
-        Assert.Equal(requests, server.Requests.Count);
+        Assert.Contains($"{models} already holds run {run}, the latest of supabase:vince-ml-models: nothing was downloaded.", again.Stdout);
+        Assert.Equal(requests + 1, server.Requests.Count); // latest.json only
         AssertNoKey(push, pull, again);
+    }
+
+    [PostgresFact]
+    public async Task Models_list_shows_the_runs_and_pull_version_rolls_back_one_directory_or_with_set_latest_every_instance()
+    {
+        (PostgrestStandIn server, _) = await StartAsync(createTable: false);
+        await using PostgrestStandIn running = server;
+        server.CreateBucket();
+        using var dir = new TempDirectory();
+        Dictionary<string, string> environment = Environment(server);
+        string first = dir.File("first");
+        string second = dir.File("second");
+        foreach ((string set, string trainedAt, string lastTrainAt) in new[] { (first, "2026-01-22T10:00:00", "1769076000000"), (second, "2026-01-23T10:00:00", "1769162400000") })
+        {
+            Directory.CreateDirectory(set);
+            string model = Path.Combine(set, "signal_quality.onnx");
+            OnnxModels.Save(OnnxModels.XgboostClassifier(SignalQualityRecords.Trees, SignalQualityRecords.FeatureNames.Length), model);
+            JsonObject metadata = MetadataJson.For(SignalQualityRecords.FeatureNames).WithHash(model);
+            metadata["trained_at"] = trainedAt;
+            metadata.Save(Path.Combine(set, "training_metadata.json"));
+            File.WriteAllText(Path.Combine(set, "last_train_at.txt"), lastTrainAt);
+            (await Tool.RunAsync(environment, "models", "push", "--models", set)).Expect(0);
+        }
+
+        string[] runs = [.. Directory.GetDirectories(Path.Combine(server.StorageRoot, "vince-ml-models", "runs")).Select(d => Path.GetFileName(d)!).Order(StringComparer.Ordinal)];
+        Assert.Equal(2, runs.Length);
+        Assert.StartsWith("20260122T100000000Z-", runs[0], StringComparison.Ordinal);
+        CliResult list = (await Tool.RunAsync(environment, "models", "list")).Expect(0);
+        string[] lines = list.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Matches($"^{runs[1]} +2026-01-23T10:00:00Z +latest", lines[0]);
+        Assert.Matches($"^{runs[0]} +2026-01-22T10:00:00Z +published", lines[1]);
+
+        string models = dir.File("models");
+        (await Tool.RunAsync(environment, "models", "pull", "--models", models)).Expect(0);
+        Assert.Equal(File.ReadAllBytes(Path.Combine(second, "training_metadata.json")), File.ReadAllBytes(Path.Combine(models, "training_metadata.json")));
+
+        // Rollback of this directory: the older run, while latest.json stays.
+        CliResult rollback = (await Tool.RunAsync(environment, "models", "pull", "--models", models, "--run", runs[0])).Expect(0);
+        Assert.Contains($"installed run {runs[0]}", rollback.Stdout);
+        Assert.Equal(File.ReadAllBytes(Path.Combine(first, "training_metadata.json")), File.ReadAllBytes(Path.Combine(models, "training_metadata.json")));
+        Assert.Matches($"^{runs[1]} .* latest", (await Tool.RunAsync(environment, "models", "list")).Expect(0).Stdout.Split('\n')[0]);
+
+        // With --set-latest every instance follows: latest.json points to the older run, no new run is made.
+        CliResult fleet = (await Tool.RunAsync(environment, "models", "pull", "--models", models, "--run", runs[0], "--set-latest")).Expect(0);
+        Assert.Contains($"latest.json of supabase:vince-ml-models now points to run {runs[0]}.", fleet.Stdout);
+        Assert.Equal(2, Directory.GetDirectories(Path.Combine(server.StorageRoot, "vince-ml-models", "runs")).Length);
+        string after = (await Tool.RunAsync(environment, "models", "list")).Expect(0).Stdout;
+        Assert.Matches($"(?m)^{runs[0]} .* latest", after);
+        Assert.Matches($"(?m)^{runs[1]} .* published", after);
+
+        (await Tool.RunAsync(environment, "models", "pull", "--models", models, "--run", "20200101T000000000Z-000000000000")).Expect(1);
+        (await Tool.RunAsync(environment, "models", "pull", "--models", models, "--set-latest")).Expect(2);
     }
 
     [PostgresFact]

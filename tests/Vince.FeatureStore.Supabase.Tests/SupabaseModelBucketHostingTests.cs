@@ -63,7 +63,7 @@ public sealed class SupabaseModelBucketHostingTests(PostgresFixture fixture) : I
         using var dir = new TempDirectory();
         string trained = Path.Combine(dir.Path, "trained");
         TrainedSets.WriteTrees(trained);
-        await h.Sink().CreateModelStore().UploadAsync(trained);
+        await h.Sink().CreateModelStore().PublishAsync(trained);
         string models = Path.Combine(dir.Path, "models");
         var logs = new FakeLogCollector();
         using IHost host = BuildHost(dir, Env(h), logs, store => store.AddOnnxScoring(o => o.ModelsDirectory = models));
@@ -140,10 +140,11 @@ public sealed class SupabaseModelBucketHostingTests(PostgresFixture fixture) : I
             Assert.Equal(File.ReadAllBytes(Path.Combine(trained, file)), File.ReadAllBytes(Path.Combine(models, file)));
         }
 
-        // The models went up before the metadata naming them.
-        List<string> uploads = h.Server.Requests.Where(r => r.Method == "POST" && r.PathAndQuery.Contains("/storage/", StringComparison.Ordinal)).Select(r => r.PathAndQuery).ToList();
+        // The run's files went up before latest.json pointing to them; the flat copies for the original bot end with the metadata.
+        List<string> uploads = h.Server.Requests.Where(r => r.Method == "POST" && r.PathAndQuery.Contains("/storage/v1/object/vince-ml-models/", StringComparison.Ordinal)).Select(r => r.PathAndQuery).ToList();
+        int pointer = uploads.FindIndex(u => u.EndsWith("/latest.json", StringComparison.Ordinal));
+        Assert.True(pointer > 0 && uploads.Take(pointer).All(u => u.Contains("/runs/", StringComparison.Ordinal)), string.Join("\n", uploads));
         Assert.EndsWith("/training_metadata.json", uploads[^1], StringComparison.Ordinal);
-        Assert.Equal(3, uploads.Count);
         Assert.Equal(TrainedSets.ExpectedTrees(Decision(6)), host.Services.GetRequiredService<OnnxSignalQualityScorer>().Score(Decision(6)).Probability, 1e-6);
         await host.StopAsync();
     }

@@ -13,6 +13,7 @@ internal static class CommandCatalog
         BootstrapSqlCommand.Spec,
         ScoreCommand.Spec,
         ParityCommand.Spec,
+        ModelsCommand.List,
         ModelsCommand.Pull,
         ModelsCommand.Push,
         TrainCommand.Spec,

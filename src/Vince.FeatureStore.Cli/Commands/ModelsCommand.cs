@@ -1,3 +1,4 @@
+using System.Globalization;
 using Microsoft.Extensions.Logging;
 using Vince.FeatureStore.Cli.CommandLine;
 using Vince.FeatureStore.Supabase;
@@ -5,35 +6,66 @@ using Vince.FeatureStore.ModelSets;
 
 namespace Vince.FeatureStore.Cli.Commands;
 
-/// <summary><c>models pull</c> and <c>models push</c>: the model set and the bucket, through <see cref="IModelBucket"/>.</summary>
+/// <summary><c>models list</c>, <c>models pull</c> and <c>models push</c>: the model registry in the bucket, through <see cref="IModelBucket"/>.</summary>
 internal static class ModelsCommand
 {
     private static readonly OptionSpec Bucket = OptionSpec.Value("bucket", "NAME", "The Storage bucket.") with { DefaultText = SupabaseModelStore.DefaultBucket };
 
+    public static CommandSpec List { get; } = new()
+    {
+        Name = "models list",
+        Summary = "List the training runs of the model registry in the bucket, newest first: latest, published, rejected (with the reason).",
+        Details =
+        [
+            "Each published training is a run runs/<trained_at>-<sha12>/ holding every file of its set; latest.json points to the run every " +
+            "instance installs. A run the quality gate refused is kept with rejected.json and never pointed to. A bucket in the original bot's " +
+            "flat layout (the set at its root, no latest.json) shows as one run named 'flat'.",
+            CommonOptions.SupabaseKeyNote,
+        ],
+        Options = [CommonOptions.Url, Bucket],
+        Examples = ["vince-features models list"],
+        Run = ListAsync,
+    };
+
     public static CommandSpec Pull { get; } = new()
     {
         Name = "models pull",
-        Summary = "Download the latest model set (training_metadata.json and the .onnx files it lists) from the bucket into the models directory.",
+        Summary = "Install the registry's latest run (or --run RUN, e.g. to roll back) into the models directory, atomically.",
         Details =
         [
-            "Only when the models directory has no .onnx file (as the bot does at start-up): the set is downloaded into a temporary directory, " +
-            "checked (metadata parses, every listed model is present, non-empty and matches its onnx_hashes SHA-256) and swapped in atomically; " +
-            "other files in the directory are kept. With models already there, nothing is downloaded: remove the .onnx files to pull again.",
+            "The run is downloaded into a temporary directory next to the models directory, every file is checked against its SHA-256 in the " +
+            "run's manifest, and the set is swapped in at once (never a mixed set); other files in the directory are kept. Without --run, " +
+            "nothing is downloaded when the directory already holds the latest run (same training_metadata.json). A bucket without latest.json " +
+            "is read in the original bot's flat layout.",
+            "--run installs the named run (see 'models list') whatever the directory holds: a rollback of this directory. --set-latest also " +
+            "points latest.json to it, so that every instance polling the registry rolls back too.",
             CommonOptions.SupabaseKeyNote,
         ],
-        Options = [CommonOptions.Models, CommonOptions.Url, Bucket],
-        Examples = ["vince-features models pull --models .elizadb/vince-paper-bot/models"],
+        Options =
+        [
+            CommonOptions.Models,
+            OptionSpec.Value("run", "RUN", "The run to install, as 'models list' shows it (or 'flat' for the bucket root).") with { DefaultText = "the run latest.json points to" },
+            OptionSpec.Flag("set-latest", "With --run: also point latest.json to that run (a rollback of every instance)."),
+            CommonOptions.Url,
+            Bucket,
+        ],
+        Examples =
+        [
+            "vince-features models pull --models .elizadb/vince-paper-bot/models",
+            "vince-features models pull --run 20260122T120000123Z-0123456789ab --set-latest",
+        ],
         Run = PullAsync,
     };
 
     public static CommandSpec Push { get; } = new()
     {
         Name = "models push",
-        Summary = "Upload the model set of the models directory to the bucket: every .onnx file, then training_metadata.json last.",
+        Summary = "Publish the model set of the models directory as a new run of the registry and point latest.json to it (no quality gate).",
         Details =
         [
-            "Existing objects are replaced. The metadata goes last, so a reader never finds metadata naming models that are not uploaded yet; " +
-            "every model the metadata lists must be in the directory.",
+            "Every file of the set goes to runs/<trained_at>-<sha12>/ (the time from last_train_at.txt, else now), then its run.json, then " +
+            "latest.json last, so a reader never finds a pointer to an incomplete run. The models and training_metadata.json are also copied to the " +
+            "bucket root for bots of the original code. Every model the metadata lists must be in the directory.",
             CommonOptions.SupabaseKeyNote,
         ],
         Options = [CommonOptions.Models, CommonOptions.Url, Bucket],
@@ -41,28 +73,76 @@ internal static class ModelsCommand
         Run = PushAsync,
     };
 
+    private static async Task<int> ListAsync(CliContext context, ParsedOptions options, CancellationToken cancellationToken)
+    {
+        using SupabaseConnection connection = SupabaseConnection.Resolve(context, options);
+        IModelBucket bucket = CreateBucket(context, connection, options);
+        IReadOnlyList<ModelRun> runs = await bucket.ListRunsAsync(cancellationToken).ConfigureAwait(false);
+        if (runs.Count == 0)
+        {
+            context.Out.WriteLine($"{bucket.Name} holds no model run.");
+            return VinceFeaturesCli.Success;
+        }
+
+        foreach (ModelRun run in runs)
+        {
+            string trainedAt = run.TrainedAt is { } at ? at.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture) : "-";
+            string status = run.Status.ToString().ToLowerInvariant();
+            string detail = run.RejectionReason is { } reason ? "  " + reason
+                : run.HoldoutAuc is { } auc ? string.Create(CultureInfo.InvariantCulture, $"  holdout AUC {auc:0.0000}") : "";
+            context.Out.WriteLine($"{run.Id,-32} {trainedAt,-21} {status,-9}{detail}");
+        }
+
+        return VinceFeaturesCli.Success;
+    }
+
     private static async Task<int> PullAsync(CliContext context, ParsedOptions options, CancellationToken cancellationToken)
     {
         string directory = context.ModelsDirectory(options.Value("models"));
+        string? version = options.Value("run");
+        bool setLatest = options.Flag("set-latest");
+        if (setLatest && version is null)
+        {
+            throw new UsageException("--set-latest needs --run RUN.") { Command = Pull.Name };
+        }
+
         using SupabaseConnection connection = SupabaseConnection.Resolve(context, options);
         IModelBucket bucket = CreateBucket(context, connection, options);
-        ModelDownloadResult result = await bucket.DownloadIfMissingAsync(directory, cancellationToken).ConfigureAwait(false);
+        ModelDownloadResult result;
+        try
+        {
+            result = await bucket.DownloadAsync(directory, new ModelDownloadRequest { Version = version, OnlyWhenDifferent = version is null }, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or ArgumentException)
+        {
+            throw new CommandFailedException(ex.Message, ex);
+        }
+
         switch (result.Outcome)
         {
             case ModelDownloadOutcome.Installed:
-                context.Out.WriteLine($"installed {result.Files.Count} file(s) from {bucket.Name} into {directory}:");
+                context.Out.WriteLine($"installed run {result.Run?.Id} ({result.Files.Count} file(s)) from {bucket.Name} into {directory}:");
                 foreach (string file in result.Files)
                 {
                     context.Out.WriteLine($"  {file}");
                 }
 
-                return VinceFeaturesCli.Success;
-            case ModelDownloadOutcome.AlreadyPresent:
-                context.Out.WriteLine($"{directory} already has .onnx files: nothing was downloaded (remove them to pull again).");
-                return VinceFeaturesCli.Success;
+                break;
+            case ModelDownloadOutcome.UpToDate:
+                context.Out.WriteLine($"{directory} already holds run {result.Run?.Id}, the latest of {bucket.Name}: nothing was downloaded.");
+                break;
             default:
-                throw new CommandFailedException($"{bucket.Name} holds no model set (no training_metadata.json, or it lists no model): push one first.");
+                throw new CommandFailedException($"{bucket.Name} holds no model set (no latest.json, and no training_metadata.json listing a model at its root): push one first.");
         }
+
+        if (setLatest)
+        {
+            // The installed directory is exactly the run: publishing it again re-points latest.json to the same run id.
+            ModelRun run = await bucket.PublishAsync(directory, null, cancellationToken).ConfigureAwait(false);
+            context.Out.WriteLine($"latest.json of {bucket.Name} now points to run {run.Id}.");
+        }
+
+        return VinceFeaturesCli.Success;
     }
 
     private static async Task<int> PushAsync(CliContext context, ParsedOptions options, CancellationToken cancellationToken)
@@ -75,22 +155,17 @@ internal static class ModelsCommand
         }
 
         IModelBucket bucket = CreateBucket(context, connection, options);
-        IReadOnlyList<string> uploaded;
+        ModelRun run;
         try
         {
-            uploaded = await bucket.UploadAsync(directory, cancellationToken).ConfigureAwait(false);
+            run = await bucket.PublishAsync(directory, null, cancellationToken).ConfigureAwait(false);
         }
         catch (InvalidOperationException ex)
         {
             throw new CommandFailedException(ex.Message, ex);
         }
 
-        context.Out.WriteLine($"uploaded {uploaded.Count} file(s) from {directory} to {bucket.Name}:");
-        foreach (string file in uploaded)
-        {
-            context.Out.WriteLine($"  {file}");
-        }
-
+        context.Out.WriteLine($"published {directory} to {bucket.Name} as run {run.Id}; latest.json points to it.");
         return VinceFeaturesCli.Success;
     }
 

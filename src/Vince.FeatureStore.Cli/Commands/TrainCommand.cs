@@ -31,7 +31,12 @@ internal static class TrainCommand
             "exist (name it with --script: the bot's train_models.py lives in the bot's repository).",
             "Both trainers read features_*.jsonl, then synthetic_*.jsonl, then combined.jsonl, as the training script does; --real-only " +
             "reads only features_*.jsonl.",
-            "--push uploads the installed set to the Supabase bucket afterwards, with the URL and key of 'models push'.",
+            "Quality gate: the new set is installed only when its signal-quality holdout AUC is at least the current set's on the same rows " +
+            "(the new set's holdout, both models run in ONNX Runtime) minus --gate-tolerance. The current set is the registry's latest run " +
+            "with --push, else the set installed in --output. A refused set is not installed (exit code 3); with --push it is kept in the " +
+            "registry as a rejected run with rejected.json. --force installs and publishes it anyway.",
+            "--push publishes the installed set to the registry in the Supabase bucket (runs/<trained_at>-<sha12>/, then latest.json), with " +
+            "the URL and key of 'models push'.",
             CommonOptions.SupabaseKeyNote,
         ],
         Options =
@@ -45,7 +50,10 @@ internal static class TrainCommand
             OptionSpec.Value("command", "CMD", "The program the python trainer runs (on PATH, or a path).") with { DefaultText = ExternalProcessTrainerOptions.DefaultCommand },
             OptionSpec.Value("script", "PATH", "The training script passed to the command.") with { DefaultText = ExternalProcessTrainerOptions.DefaultScriptPath },
             OptionSpec.Value("timeout", "SECONDS", "How long the trainer may run before it is killed.") with { DefaultText = "1800" },
-            OptionSpec.Flag("push", "Upload the installed set to the Supabase bucket."),
+            OptionSpec.Flag("push", "Publish the installed set to the registry in the Supabase bucket (and keep a refused one as a rejected run)."),
+            OptionSpec.Flag("force", "Install and publish the new set even when the quality gate refuses it."),
+            OptionSpec.Value("gate-tolerance", "AUC", "How much lower than the current set's holdout AUC the new set's may be.")
+                with { DefaultText = ModelQualityGateOptions.DefaultTolerance.ToString(CultureInfo.InvariantCulture) },
             CommonOptions.Url,
         ],
         Examples =
@@ -128,8 +136,9 @@ internal static class TrainCommand
             ? new DotnetModelTrainer(new DotnetTrainerOptions { RealOnly = options.Flag(CommonOptions.RealOnly.Name) }, logs.CreateLogger<DotnetModelTrainer>())
             : new ExternalProcessTrainer(external, logs.CreateLogger<ExternalProcessTrainer>());
         IModelBucket? bucket = connection is null ? null : ModelsCommand.CreateBucket(connection, Supabase.SupabaseModelStore.DefaultBucket, logs);
-        using var runner = new ModelTrainingRunner(trainer, data, models, minSamples, bucket, null, logs.CreateLogger<ModelTrainingRunner>());
-        ModelTrainingRunResult result = await runner.RunOnceAsync(cancellationToken).ConfigureAwait(false);
+        var gate = new ModelQualityGateOptions { Tolerance = options.Double("gate-tolerance", 0, 0.5) ?? ModelQualityGateOptions.DefaultTolerance };
+        using var runner = new ModelTrainingRunner(trainer, data, models, minSamples, bucket, null, logs.CreateLogger<ModelTrainingRunner>(), qualityGate: gate);
+        ModelTrainingRunResult result = await runner.RunOnceAsync(options.Flag("force"), cancellationToken).ConfigureAwait(false);
 
         TextWriter output = context.Out;
         output.WriteLine($"trainer: {result.Trainer}");
@@ -149,17 +158,30 @@ internal static class TrainCommand
                     output.WriteLine($"trained at: {trainedAt.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture)}");
                 }
 
+                output.WriteLine($"quality gate: {result.Gate?.Reason}");
                 if (bucket is not null)
                 {
                     if (result.UploadError is { } uploadError)
                     {
-                        throw new CommandFailedException($"the set is installed in {result.ModelsDirectory}, but the upload to {bucket.Name} failed: {uploadError.Message}", uploadError);
+                        throw new CommandFailedException($"the set is installed in {result.ModelsDirectory}, but publishing it to {bucket.Name} failed: {uploadError.Message}", uploadError);
                     }
 
-                    output.WriteLine($"uploaded to {bucket.Name}: {string.Join(", ", result.UploadedFiles)}");
+                    output.WriteLine($"published to {bucket.Name} as run {result.Run?.Id}; latest.json points to it");
                 }
 
                 return VinceFeaturesCli.Success;
+            case ModelTrainingRunOutcome.Rejected:
+                output.WriteLine("outcome: rejected by the quality gate; nothing was installed");
+                output.WriteLine($"quality gate: {result.Gate?.Reason}");
+                if (bucket is not null)
+                {
+                    output.WriteLine(result.Run is { } rejected
+                        ? $"kept in {bucket.Name} as rejected run {rejected.Id} (latest.json unchanged)"
+                        : $"keeping the rejected run in {bucket.Name} failed: {result.UploadError?.Message}");
+                }
+
+                context.WriteError("train: the quality gate refused the new set (use --force to install it anyway).");
+                return VinceFeaturesCli.Rejected;
             case ModelTrainingRunOutcome.NotEnoughData:
                 output.WriteLine($"outcome: not enough data: the trainer wrote no model ({complete} complete trade(s), {minSamples} needed); nothing was installed");
                 return VinceFeaturesCli.Success;

@@ -43,10 +43,10 @@ internal static partial class TrainingLog
     [LoggerMessage(EventId = 3034, Level = LogLevel.Warning, Message = "Training with {Trainer} was cancelled; the models in {ModelsDirectory} are unchanged")]
     public static partial void Cancelled(ILogger logger, string trainer, string modelsDirectory);
 
-    [LoggerMessage(EventId = 3035, Level = LogLevel.Information, Message = "Uploaded the new model set to {Bucket}: {Files}")]
-    public static partial void Uploaded(ILogger logger, string bucket, string files);
+    [LoggerMessage(EventId = 3035, Level = LogLevel.Information, Message = "Published the new model set to {Bucket} as run {Run}; latest.json points to it")]
+    public static partial void Uploaded(ILogger logger, string bucket, string run);
 
-    [LoggerMessage(EventId = 3036, Level = LogLevel.Error, Message = "Uploading the new model set to {Bucket} failed; it is installed locally, and the bucket keeps the previous set until the next training")]
+    [LoggerMessage(EventId = 3036, Level = LogLevel.Error, Message = "Publishing the new model set to {Bucket} failed; it is installed locally, and the registry's latest.json keeps the previous run until the next training")]
     public static partial void UploadFailed(ILogger logger, Exception exception, string bucket);
 
     [LoggerMessage(EventId = 3037, Level = LogLevel.Information, Message = "Scorer reloaded after the training: {Model}")]
@@ -76,15 +76,45 @@ internal static partial class TrainingLog
     [LoggerMessage(EventId = 3044, Level = LogLevel.Warning, Message = "Ignoring the last training time: {Problem}")]
     public static partial void LastTrainAtIgnored(ILogger logger, string problem);
 
-    [LoggerMessage(EventId = 3050, Level = LogLevel.Information, Message = "Downloaded the model set from {Bucket} into {ModelsDirectory} before loading the scorer: {Files}")]
+    [LoggerMessage(EventId = 3050, Level = LogLevel.Information, Message = "Downloaded the model set from {Bucket} into {ModelsDirectory} before loading the scorer (the local set differed from the latest run): {Files}")]
     public static partial void StartupDownloadInstalled(ILogger logger, string bucket, string modelsDirectory, string files);
 
-    [LoggerMessage(EventId = 3051, Level = LogLevel.Information, Message = "{ModelsDirectory} has no model and {Bucket} has none to download; the scorer starts with no model")]
+    [LoggerMessage(EventId = 3051, Level = LogLevel.Information, Message = "{Bucket} holds no model set to download; the scorer starts with what {ModelsDirectory} holds")]
     public static partial void StartupDownloadNotAvailable(ILogger logger, string modelsDirectory, string bucket);
 
-    [LoggerMessage(EventId = 3052, Level = LogLevel.Error, Message = "Downloading the model set from {Bucket} into {ModelsDirectory} failed; the scorer starts with what the directory holds (no model)")]
+    [LoggerMessage(EventId = 3052, Level = LogLevel.Error, Message = "Downloading the model set from {Bucket} into {ModelsDirectory} failed; the scorer starts with what the directory holds")]
     public static partial void StartupDownloadFailed(ILogger logger, Exception exception, string bucket, string modelsDirectory);
 
-    [LoggerMessage(EventId = 3053, Level = LogLevel.Debug, Message = "{ModelsDirectory} already holds a model; nothing downloaded from {Bucket}")]
+    [LoggerMessage(EventId = 3053, Level = LogLevel.Debug, Message = "{ModelsDirectory} already holds the latest run of {Bucket}; nothing downloaded")]
     public static partial void StartupDownloadSkipped(ILogger logger, string modelsDirectory, string bucket);
+
+    [LoggerMessage(EventId = 3060, Level = LogLevel.Information, Message = "Quality gate {Reason}")]
+    public static partial void GatePassed(ILogger logger, string reason);
+
+    [LoggerMessage(EventId = 3061, Level = LogLevel.Warning, Message = "Quality gate: the set trained by {Trainer} was not installed in {ModelsDirectory} nor published; kept as rejected run {Run}. {Reason}")]
+    public static partial void Rejected(ILogger logger, string trainer, string modelsDirectory, string run, string reason);
+
+    [LoggerMessage(EventId = 3062, Level = LogLevel.Warning, Message = "Quality gate overridden (force): installing and publishing although it {Reason}")]
+    public static partial void GateForced(ILogger logger, string reason);
+
+    [LoggerMessage(EventId = 3063, Level = LogLevel.Error, Message = "Keeping the rejected set in {Bucket} failed; nothing was installed or published")]
+    public static partial void RejectedUploadFailed(ILogger logger, Exception exception, string bucket);
+
+    [LoggerMessage(EventId = 3064, Level = LogLevel.Warning, Message = "Could not read the last training time from {Bucket}; the 24-hour rule uses the local {FileName} only this time")]
+    public static partial void RegistryLastTrainingFailed(ILogger logger, Exception exception, string bucket, string fileName);
+
+    [LoggerMessage(EventId = 3065, Level = LogLevel.Information, Message = "Early retrain: the win rate of the last {Trades} complete trades (within {Window}) is {WinRate:P1}, below {Threshold:P1}; training although the last training was at {LastTrainAt}")]
+    public static partial void EarlyRetrain(ILogger logger, int trades, TimeSpan window, double winRate, double threshold, DateTimeOffset lastTrainAt);
+
+    [LoggerMessage(EventId = 3066, Level = LogLevel.Information, Message = "{Bucket} published run {Run}: installed it in {ModelsDirectory} and reloaded the scorer ({Model})")]
+    public static partial void PolledRunInstalled(ILogger logger, string bucket, string run, string modelsDirectory, string model);
+
+    [LoggerMessage(EventId = 3067, Level = LogLevel.Warning, Message = "Polling {Bucket} for a new run failed; trying again in {Interval}")]
+    public static partial void PollFailed(ILogger logger, Exception exception, string bucket, TimeSpan interval);
+
+    [LoggerMessage(EventId = 3068, Level = LogLevel.Information, Message = "Polling {Bucket}'s latest.json every {Interval} for new model runs (models {ModelsDirectory}, current run {Run})")]
+    public static partial void PollStarted(ILogger logger, string bucket, TimeSpan interval, string modelsDirectory, string run);
+
+    [LoggerMessage(EventId = 3069, Level = LogLevel.Warning, Message = "The quality gate could not read the latest run of {Bucket}; it compares the new set with the one installed in {ModelsDirectory} instead")]
+    public static partial void ChampionUnavailable(ILogger logger, Exception exception, string bucket, string modelsDirectory);
 }

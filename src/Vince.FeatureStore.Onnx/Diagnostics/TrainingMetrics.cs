@@ -25,8 +25,8 @@ internal sealed class TrainingMetrics : IDisposable
             _ownsMeter = true;
         }
 
-        Runs = _meter.CreateCounter<long>("vince.featurestore.training.runs", "{run}", "Training runs, by outcome (installed, not_enough_data, failed, cancelled).");
-        Failures = _meter.CreateCounter<long>("vince.featurestore.training.failures", "{failure}", "Failures of a training run, by stage (training, validation, installation, upload, reload).");
+        Runs = _meter.CreateCounter<long>("vince.featurestore.training.runs", "{run}", "Training runs, by outcome (installed, not_enough_data, rejected, failed, cancelled).");
+        Failures = _meter.CreateCounter<long>("vince.featurestore.training.failures", "{failure}", "Failures of a training run, by stage (training, validation, quality_gate, installation, upload, reload).");
         Duration = _meter.CreateHistogram<double>("vince.featurestore.training.duration", "s", "Duration of a training run, from the start of the trainer to the scorer reload, by outcome.");
     }
 

@@ -18,7 +18,8 @@ internal static class OnnxScoringOptionsBinder
         options.ReloadDebounce = section.Duration(nameof(OnnxScoringOptions.ReloadDebounce)) ?? options.ReloadDebounce;
         options.VerifyModelHash = section.Flag(nameof(OnnxScoringOptions.VerifyModelHash)) ?? options.VerifyModelHash;
         options.IntraOpNumThreads = section.WholeNumber(nameof(OnnxScoringOptions.IntraOpNumThreads)) ?? options.IntraOpNumThreads;
-        options.DownloadMissingModels = section.Flag(nameof(OnnxScoringOptions.DownloadMissingModels)) ?? options.DownloadMissingModels;
+        options.DownloadLatestModels = section.Flag(nameof(OnnxScoringOptions.DownloadLatestModels)) ?? options.DownloadLatestModels;
         options.ModelDownloadTimeout = section.Duration(nameof(OnnxScoringOptions.ModelDownloadTimeout)) ?? options.ModelDownloadTimeout;
+        options.ModelPollInterval = section.Duration(nameof(OnnxScoringOptions.ModelPollInterval)) ?? options.ModelPollInterval;
     }
 }

@@ -2,7 +2,7 @@ using Vince.FeatureStore.ModelSets;
 
 namespace Vince.FeatureStore.Onnx.Training;
 
-/// <summary>What a <see cref="ModelTrainingRunner.RunOnceAsync"/> run ended with.</summary>
+/// <summary>What a <see cref="ModelTrainingRunner.RunOnceAsync(bool, CancellationToken)"/> run ended with.</summary>
 public enum ModelTrainingRunOutcome
 {
     /// <summary>A new model set was trained, validated and installed.</summary>
@@ -13,6 +13,9 @@ public enum ModelTrainingRunOutcome
 
     /// <summary>The training, its validation or its installation failed; the previous models are unchanged.</summary>
     Failed,
+
+    /// <summary>The quality gate refused the new set (see <see cref="ModelTrainingRunResult.Gate"/>): it is kept as a rejected run; the installed and published models are unchanged.</summary>
+    Rejected,
 }
 
 /// <summary>The step of a run that failed.</summary>
@@ -26,6 +29,9 @@ public enum ModelTrainingStage
 
     /// <summary>The set could not be moved into the models directory.</summary>
     Installation,
+
+    /// <summary>The quality gate could not compare the new set with the current one (e.g. the registry's latest run could not be downloaded).</summary>
+    QualityGate,
 }
 
 /// <summary>The result of one training run: what was installed, uploaded and reloaded, or why nothing was.</summary>
@@ -49,7 +55,7 @@ public sealed class ModelTrainingRunResult
     /// <summary>The validated set (for <see cref="ModelTrainingRunOutcome.Installed"/> and <see cref="ModelTrainingRunOutcome.NotEnoughData"/>).</summary>
     public ValidatedModelSet? ModelSet { get; init; }
 
-    /// <summary>The time written to <c>last_train_at.txt</c> (only for <see cref="ModelTrainingRunOutcome.Installed"/>).</summary>
+    /// <summary>The time written to <c>last_train_at.txt</c> (for <see cref="ModelTrainingRunOutcome.Installed"/> and <see cref="ModelTrainingRunOutcome.Rejected"/>).</summary>
     public DateTimeOffset? TrainedAt { get; init; }
 
     /// <summary>How the set was swapped in (only for <see cref="ModelTrainingRunOutcome.Installed"/>).</summary>
@@ -61,10 +67,13 @@ public sealed class ModelTrainingRunResult
     /// <summary>Why the run failed: a <see cref="ModelTrainingException"/>, an <see cref="InvalidModelSetException"/>, an I/O error.</summary>
     public Exception? Error { get; init; }
 
-    /// <summary>The files uploaded to the bucket, in order; empty when no bucket is configured or the upload failed.</summary>
-    public IReadOnlyList<string> UploadedFiles { get; init; } = [];
+    /// <summary>The quality gate's verdict (for <see cref="ModelTrainingRunOutcome.Installed"/> and <see cref="ModelTrainingRunOutcome.Rejected"/>).</summary>
+    public ModelGateResult? Gate { get; init; }
 
-    /// <summary>Why the upload failed; the new set is installed locally all the same.</summary>
+    /// <summary>The run in the registry: published (latest) or kept as rejected; <see langword="null"/> without a bucket or when the upload failed.</summary>
+    public ModelRun? Run { get; init; }
+
+    /// <summary>Why the upload to the registry failed; an installed set stays installed locally all the same.</summary>
     public Exception? UploadError { get; init; }
 
     /// <summary>The scorer's model after the reload, when a scorer was given and reloaded.</summary>

@@ -9,14 +9,19 @@ namespace Vince.FeatureStore.Onnx.Training;
 
 /// <summary>
 /// One training, start to finish: a fresh staging directory next to the models directory → the trainer → validation
-/// (<see cref="ModelSetValidator"/>) → <c>last_train_at.txt</c> → atomic installation (<see cref="ModelSetInstaller"/>) →
-/// upload to the bucket → scorer reload. Used by the train-when-ready service and by <c>vince-features train</c>.
+/// (<see cref="ModelSetValidator"/>) → <c>last_train_at.txt</c> → the quality gate (the new set against the registry's
+/// latest run, else the installed set) → atomic installation (<see cref="ModelSetInstaller"/>) → publication to the
+/// registry → scorer reload. Used by the train-when-ready service and by <c>vince-features train</c>.
 /// </summary>
 /// <remarks>
 /// <para>A failed training, an invalid set or a failed installation leaves the models directory exactly as it was,
 /// deletes the staging directory, logs the trainer's output and returns <see cref="ModelTrainingRunOutcome.Failed"/>.
 /// A trainer that wrote metadata with no model (too few complete trades) installs nothing
 /// (<see cref="ModelTrainingRunOutcome.NotEnoughData"/>) and does not count as a training for the 24-hour rule.</para>
+/// <para>A set the quality gate refuses is not installed and not published: it is kept in the registry as a rejected run
+/// (<c>rejected.json</c> with the reason) and the run ends <see cref="ModelTrainingRunOutcome.Rejected"/>; its training
+/// time still counts for the 24-hour rule. <see cref="RunOnceAsync(bool, CancellationToken)"/> with <c>force</c>
+/// installs and publishes it anyway.</para>
 /// <para>An upload or reload failure after a successful installation is logged and reported in the result; the new set
 /// stays installed. Runs of one runner are serialized.</para>
 /// </remarks>
@@ -37,7 +42,8 @@ public sealed class ModelTrainingRunner : IDisposable
     /// <param name="logger">Receives progress, failures and the trainer's output (optional).</param>
     /// <param name="timeProvider">Clock for <c>last_train_at.txt</c> and durations (optional).</param>
     /// <param name="meterFactory">Creates the <c>Vince.FeatureStore.Training</c> meter (optional).</param>
-    /// <exception cref="ArgumentException">A directory is empty or <paramref name="minSamples"/> is below 1.</exception>
+    /// <param name="qualityGate">The quality gate's settings (optional: on, tolerance 0.01).</param>
+    /// <exception cref="ArgumentException">A directory is empty, <paramref name="minSamples"/> is below 1 or the gate's settings are invalid.</exception>
     public ModelTrainingRunner(
         IModelTrainer trainer,
         string featuresDirectory,
@@ -47,7 +53,8 @@ public sealed class ModelTrainingRunner : IDisposable
         OnnxSignalQualityScorer? scorer = null,
         ILogger? logger = null,
         TimeProvider? timeProvider = null,
-        IMeterFactory? meterFactory = null)
+        IMeterFactory? meterFactory = null,
+        ModelQualityGateOptions? qualityGate = null)
     {
         ArgumentNullException.ThrowIfNull(trainer);
         ArgumentException.ThrowIfNullOrWhiteSpace(featuresDirectory);
@@ -62,6 +69,12 @@ public sealed class ModelTrainingRunner : IDisposable
         _logger = logger ?? NullLogger.Instance;
         _timeProvider = timeProvider ?? TimeProvider.System;
         _metrics = new TrainingMetrics(meterFactory);
+        QualityGate = qualityGate ?? new ModelQualityGateOptions();
+        IReadOnlyList<string> gateErrors = QualityGate.Validate();
+        if (gateErrors.Count > 0)
+        {
+            throw new ArgumentException("Invalid quality gate options: " + string.Join(" ", gateErrors), nameof(qualityGate));
+        }
     }
 
     /// <summary>The trainer.</summary>
@@ -82,17 +95,27 @@ public sealed class ModelTrainingRunner : IDisposable
     /// <summary>The scorer reloaded after an installation, or <see langword="null"/>.</summary>
     public OnnxSignalQualityScorer? Scorer { get; }
 
+    /// <summary>The quality gate's settings.</summary>
+    public ModelQualityGateOptions QualityGate { get; }
+
     /// <summary>Trains once and installs the result when it is a valid, non-empty set.</summary>
     /// <param name="cancellationToken">Stops the run (a trainer process is killed); nothing is installed then.</param>
     /// <returns>What happened; a failure is a result with <see cref="ModelTrainingRunOutcome.Failed"/> (see <see cref="ModelTrainingRunResult.ThrowIfFailed"/>).</returns>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled: before the installation nothing
     /// changed; during the upload or reload that follow it, the new set stays installed.</exception>
-    public async Task<ModelTrainingRunResult> RunOnceAsync(CancellationToken cancellationToken = default)
+    public Task<ModelTrainingRunResult> RunOnceAsync(CancellationToken cancellationToken = default) => RunOnceAsync(force: false, cancellationToken);
+
+    /// <summary>Trains once; with <paramref name="force"/> a set the quality gate refuses is installed and published all the same.</summary>
+    /// <param name="force">Override the quality gate (<c>train --force</c>): the verdict is still measured and recorded.</param>
+    /// <param name="cancellationToken">Stops the run (a trainer process is killed); nothing is installed then.</param>
+    /// <returns>What happened; a failure is a result with <see cref="ModelTrainingRunOutcome.Failed"/>.</returns>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    public async Task<ModelTrainingRunResult> RunOnceAsync(bool force, CancellationToken cancellationToken)
     {
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            return await RunUnderGateAsync(cancellationToken).ConfigureAwait(false);
+            return await RunUnderGateAsync(force, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -107,7 +130,7 @@ public sealed class ModelTrainingRunner : IDisposable
         _gate.Dispose();
     }
 
-    private async Task<ModelTrainingRunResult> RunUnderGateAsync(CancellationToken cancellationToken)
+    private async Task<ModelTrainingRunResult> RunUnderGateAsync(bool force, CancellationToken cancellationToken)
     {
         long started = _timeProvider.GetTimestamp();
         TrainingLog.TrainingStarted(_logger, Trainer.Name, FeaturesDirectory, ModelsDirectory, MinSamples);
@@ -147,18 +170,27 @@ public sealed class ModelTrainingRunner : IDisposable
             }
 
             cancellationToken.ThrowIfCancellationRequested();
-            stage = ModelTrainingStage.Installation;
 
-            // Written into the staging directory, so the time and the set it describes appear together.
+            // Written into the staging directory, so the time and the set it describes appear together (locally and in the registry).
             DateTimeOffset trainedAt = _timeProvider.GetUtcNow();
             LastTrainAt.Write(staging, trainedAt);
+
+            stage = ModelTrainingStage.QualityGate;
+            ModelGateResult gate = await EvaluateGateAsync(staging, force, cancellationToken).ConfigureAwait(false);
+            if (!gate.Passed)
+            {
+                return Finish(await RejectAsync(staging, set, gate, trainedAt, output, started, cancellationToken).ConfigureAwait(false));
+            }
+
+            cancellationToken.ThrowIfCancellationRequested();
+            stage = ModelTrainingStage.Installation;
             ModelSetSwap swap = ModelSetInstaller.Install(staging, ModelsDirectory);
             installed = true;
             string models = string.Join(", ", set.Models.Select(m => m.FileName));
             TimeSpan elapsed = _timeProvider.GetElapsedTime(started);
             TrainingLog.Installed(_logger, ModelsDirectory, models, swap, elapsed);
 
-            (IReadOnlyList<string> uploaded, Exception? uploadError) = await UploadAsync(cancellationToken).ConfigureAwait(false);
+            (ModelRun? run, Exception? uploadError) = await PublishAsync(gate, cancellationToken).ConfigureAwait(false);
             (OnnxModelInfo? model, Exception? reloadError) = await ReloadAsync(cancellationToken).ConfigureAwait(false);
             return Finish(new ModelTrainingRunResult
             {
@@ -169,7 +201,8 @@ public sealed class ModelTrainingRunner : IDisposable
                 ModelSet = set,
                 TrainedAt = trainedAt,
                 Swap = swap,
-                UploadedFiles = uploaded,
+                Gate = gate,
+                Run = run,
                 UploadError = uploadError,
                 ScorerModel = model,
                 ReloadError = reloadError,
@@ -211,26 +244,126 @@ public sealed class ModelTrainingRunner : IDisposable
         }
     }
 
-    private async Task<(IReadOnlyList<string> Files, Exception? Error)> UploadAsync(CancellationToken cancellationToken)
+    /// <summary>The quality gate: the new set against the registry's latest run, else the set installed locally.</summary>
+    private async Task<ModelGateResult> EvaluateGateAsync(string staging, bool force, CancellationToken cancellationToken)
+    {
+        if (!QualityGate.Enabled)
+        {
+            return new ModelGateResult(true, "passed: the quality gate is off.") { Tolerance = QualityGate.Tolerance };
+        }
+
+        string? champion = null;
+        string? championName = null;
+        string? downloaded = null;
+        try
+        {
+            if (Bucket is not null)
+            {
+                try
+                {
+                    if (await Bucket.GetLatestAsync(cancellationToken).ConfigureAwait(false) is { } latest)
+                    {
+                        // The registry's latest run is the champion every instance scores with, whatever this directory holds.
+                        downloaded = ModelSetInstaller.CreateStagingDirectory(ModelsDirectory, "champion");
+                        await Bucket.DownloadAsync(downloaded, new ModelDownloadRequest { Version = latest.Status == ModelRunStatus.Flat ? latest.Id : null, OnlyWhenDifferent = false }, cancellationToken).ConfigureAwait(false);
+                        champion = downloaded;
+                        championName = $"run {latest.Id} of {Bucket.Name}";
+                    }
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+                {
+                    // Publishing fails as well then, so the registry cannot be harmed: hold the set to the local one.
+                    TrainingLog.ChampionUnavailable(_logger, ex, Bucket.Name, ModelsDirectory);
+                    ModelSetInstaller.DeleteDirectory(downloaded);
+                    downloaded = null;
+                }
+            }
+
+            if (champion is null && File.Exists(Path.Combine(ModelsDirectory, new OnnxScoringOptions().ModelFileName)))
+            {
+                champion = ModelsDirectory;
+                championName = $"the set installed in {ModelsDirectory}";
+            }
+
+            ModelGateResult gate = await ModelQualityGate.EvaluateAsync(staging, champion, championName, FeaturesDirectory, QualityGate, _logger, cancellationToken).ConfigureAwait(false);
+            if (gate.Passed)
+            {
+                TrainingLog.GatePassed(_logger, gate.Reason);
+                return gate;
+            }
+
+            if (force)
+            {
+                TrainingLog.GateForced(_logger, gate.Reason);
+                return gate with { Passed = true, Forced = true, Reason = "forced (the gate was overridden): " + gate.Reason };
+            }
+
+            return gate;
+        }
+        finally
+        {
+            ModelSetInstaller.DeleteDirectory(downloaded);
+        }
+    }
+
+    /// <summary>Keeps a refused set as a rejected run; nothing is installed or published.</summary>
+    private async Task<ModelTrainingRunResult> RejectAsync(
+        string staging, ValidatedModelSet set, ModelGateResult gate, DateTimeOffset trainedAt, string output, long started, CancellationToken cancellationToken)
+    {
+        ModelRun? run = null;
+        Exception? uploadError = null;
+        if (Bucket is not null)
+        {
+            try
+            {
+                run = await Bucket.RejectAsync(staging, gate, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                TrainingLog.RejectedUploadFailed(_logger, ex, Bucket.Name);
+                _metrics.Failures.Add(1, new("stage", "upload"), new("trainer", Trainer.Name));
+                uploadError = ex;
+            }
+        }
+
+        // A refused training is a training for the 24-hour rule: without this, every check would train again.
+        PrivateDirectory.Create(ModelsDirectory);
+        LastTrainAt.Write(ModelsDirectory, trainedAt);
+        TrainingLog.Rejected(_logger, Trainer.Name, ModelsDirectory, run?.Id ?? "(not uploaded)", gate.Reason);
+        return new ModelTrainingRunResult
+        {
+            Outcome = ModelTrainingRunOutcome.Rejected,
+            Trainer = Trainer.Name,
+            ModelsDirectory = ModelsDirectory,
+            TrainerOutput = output,
+            ModelSet = set,
+            TrainedAt = trainedAt,
+            Gate = gate,
+            Run = run,
+            UploadError = uploadError,
+            Duration = _timeProvider.GetElapsedTime(started),
+        };
+    }
+
+    private async Task<(ModelRun? Run, Exception? Error)> PublishAsync(ModelGateResult gate, CancellationToken cancellationToken)
     {
         if (Bucket is null)
         {
-            return ([], null);
+            return (null, null);
         }
 
         try
         {
-            IReadOnlyList<string> files = await Bucket.UploadAsync(ModelsDirectory, cancellationToken).ConfigureAwait(false);
-            string names = string.Join(", ", files);
-            TrainingLog.Uploaded(_logger, Bucket.Name, names);
-            return (files, null);
+            ModelRun run = await Bucket.PublishAsync(ModelsDirectory, gate, cancellationToken).ConfigureAwait(false);
+            TrainingLog.Uploaded(_logger, Bucket.Name, run.Id);
+            return (run, null);
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
-            // The set is installed; the bucket stays on the previous set until the next training uploads.
+            // The set is installed; the registry stays on the previous run until the next training publishes.
             TrainingLog.UploadFailed(_logger, ex, Bucket.Name);
             _metrics.Failures.Add(1, new("stage", "upload"), new("trainer", Trainer.Name));
-            return ([], ex);
+            return (null, ex);
         }
     }
 
@@ -261,6 +394,7 @@ public sealed class ModelTrainingRunner : IDisposable
         {
             ModelTrainingRunOutcome.Installed => "installed",
             ModelTrainingRunOutcome.NotEnoughData => "not_enough_data",
+            ModelTrainingRunOutcome.Rejected => "rejected",
             _ => "failed",
         };
         _metrics.Runs.Add(1, new("outcome", outcome), new("trainer", result.Trainer));
@@ -272,6 +406,7 @@ public sealed class ModelTrainingRunner : IDisposable
     {
         ModelTrainingStage.Training => "training",
         ModelTrainingStage.Validation => "validation",
+        ModelTrainingStage.QualityGate => "quality_gate",
         _ => "installation",
     };
 }

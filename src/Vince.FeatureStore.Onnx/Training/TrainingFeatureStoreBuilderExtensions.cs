@@ -20,8 +20,9 @@ public static class TrainingFeatureStoreBuilderExtensions
     /// <see cref="ModelTrainingRunner"/> singleton. At start-up and then every <see cref="TrainingWhenReadyOptions.CheckInterval"/>
     /// (1 hour) the service counts complete trades — with the registered <see cref="IFeatureQuery"/> (e.g. Postgres' reader)
     /// when there is one, else from the JSONL log — and when there are at least <see cref="TrainingWhenReadyOptions.MinSamples"/>
-    /// (90) and the last successful training is at least <see cref="TrainingWhenReadyOptions.MinTimeBetweenTrainings"/> (24 h)
-    /// old, trains, validates, installs atomically, uploads to the registered <see cref="IModelBucket"/> and reloads the
+    /// (90) and the last training (local or in the registry) is at least <see cref="TrainingWhenReadyOptions.MinTimeBetweenTrainings"/> (24 h)
+    /// old — or the recent win rate is below <see cref="TrainingWhenReadyOptions.EarlyRetrainWinRate"/> (45 %) — trains, validates,
+    /// passes the quality gate, installs atomically, publishes to the registered <see cref="IModelBucket"/> and reloads the
     /// registered <see cref="OnnxSignalQualityScorer"/>. Options are validated when the host starts.
     /// </summary>
     /// <param name="builder">The feature store builder.</param>
@@ -90,6 +91,7 @@ public static class TrainingFeatureStoreBuilderExtensions
             options.ReloadScorer ? services.GetService<OnnxSignalQualityScorer>() : null,
             loggerFactory?.CreateLogger<ModelTrainingRunner>(),
             timeProvider,
-            services.GetService<IMeterFactory>());
+            services.GetService<IMeterFactory>(),
+            options.QualityGate);
     }
 }

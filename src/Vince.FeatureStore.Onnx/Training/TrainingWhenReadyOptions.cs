@@ -19,8 +19,30 @@ public sealed class TrainingWhenReadyOptions
     /// <summary>How often the count of complete trades is checked. Default 1 hour; the first check runs at start-up.</summary>
     public TimeSpan CheckInterval { get; set; } = TimeSpan.FromHours(1);
 
-    /// <summary>The least time between two successful trainings (from <c>last_train_at.txt</c>, so it holds across restarts). Default 24 hours.</summary>
+    /// <summary>
+    /// The least time between two trainings (the newest of the local <c>last_train_at.txt</c> and the newest run in the
+    /// registered <see cref="IModelBucket"/>, so it holds across restarts and redeploys). Default 24 hours. The early
+    /// retrain (<see cref="EarlyRetrainWinRate"/>) may train sooner.
+    /// </summary>
     public TimeSpan MinTimeBetweenTrainings { get; set; } = TimeSpan.FromHours(24);
+
+    /// <summary>
+    /// Train inside <see cref="MinTimeBetweenTrainings"/> when the win rate of the last <see cref="EarlyRetrainRecentTrades"/>
+    /// complete trades is below this (as the original bot: 0.45). 0 turns the early retrain off.
+    /// </summary>
+    public double EarlyRetrainWinRate { get; set; } = 0.45;
+
+    /// <summary>How many of the newest complete trades the early retrain's win rate is taken over. Default 50.</summary>
+    public int EarlyRetrainRecentTrades { get; set; } = 50;
+
+    /// <summary>The fewest recent complete trades for the early retrain to judge the win rate at all. Default 20.</summary>
+    public int EarlyRetrainMinTrades { get; set; } = 20;
+
+    /// <summary>Only trades decided within this time before now count for the early retrain. Default 30 days.</summary>
+    public TimeSpan EarlyRetrainWindow { get; set; } = TimeSpan.FromDays(30);
+
+    /// <summary>The quality gate a new set must pass before it is installed and published (on, tolerance 0.01).</summary>
+    public ModelQualityGateOptions QualityGate { get; } = new();
 
     /// <summary>The JSONL feature log the trainer reads; when unset, the feature store's data directory.</summary>
     public string? FeaturesDirectory { get; set; }
@@ -93,6 +115,27 @@ public sealed class TrainingWhenReadyOptions
             errors.Add($"{nameof(MinTimeBetweenTrainings)} must be between 0 and 365 days (was {MinTimeBetweenTrainings}).");
         }
 
+        if (!(EarlyRetrainWinRate >= 0 && EarlyRetrainWinRate <= 1))
+        {
+            errors.Add($"{nameof(EarlyRetrainWinRate)} must be between 0 (off) and 1 (was {EarlyRetrainWinRate}).");
+        }
+
+        if (EarlyRetrainRecentTrades is < 1 or > 100_000)
+        {
+            errors.Add($"{nameof(EarlyRetrainRecentTrades)} must be between 1 and 100000 (was {EarlyRetrainRecentTrades}).");
+        }
+
+        if (EarlyRetrainMinTrades < 1 || EarlyRetrainMinTrades > EarlyRetrainRecentTrades)
+        {
+            errors.Add($"{nameof(EarlyRetrainMinTrades)} must be between 1 and {nameof(EarlyRetrainRecentTrades)} ({EarlyRetrainRecentTrades}) (was {EarlyRetrainMinTrades}).");
+        }
+
+        if (EarlyRetrainWindow < TimeSpan.FromHours(1) || EarlyRetrainWindow > TimeSpan.FromDays(365))
+        {
+            errors.Add($"{nameof(EarlyRetrainWindow)} must be between 1 hour and 365 days (was {EarlyRetrainWindow}).");
+        }
+
+        errors.AddRange(QualityGate.Validate().Select(e => $"{nameof(QualityGate)}.{e}"));
         foreach ((string name, string? directory) in new[] { (nameof(FeaturesDirectory), FeaturesDirectory), (nameof(ModelsDirectory), ModelsDirectory) })
         {
             if (directory is not null && (directory.Length == 0 || directory.IndexOfAny(Path.GetInvalidPathChars()) >= 0))

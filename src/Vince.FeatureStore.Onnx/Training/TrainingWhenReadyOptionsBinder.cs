@@ -18,6 +18,13 @@ internal static class TrainingWhenReadyOptionsBinder
         options.ModelsDirectory = section.Text(nameof(TrainingWhenReadyOptions.ModelsDirectory)) ?? options.ModelsDirectory;
         options.UploadToBucket = section.Flag(nameof(TrainingWhenReadyOptions.UploadToBucket)) ?? options.UploadToBucket;
         options.ReloadScorer = section.Flag(nameof(TrainingWhenReadyOptions.ReloadScorer)) ?? options.ReloadScorer;
+        options.EarlyRetrainWinRate = section.Number(nameof(TrainingWhenReadyOptions.EarlyRetrainWinRate)) ?? options.EarlyRetrainWinRate;
+        options.EarlyRetrainRecentTrades = section.WholeNumber(nameof(TrainingWhenReadyOptions.EarlyRetrainRecentTrades)) ?? options.EarlyRetrainRecentTrades;
+        options.EarlyRetrainMinTrades = section.WholeNumber(nameof(TrainingWhenReadyOptions.EarlyRetrainMinTrades)) ?? options.EarlyRetrainMinTrades;
+        options.EarlyRetrainWindow = section.Duration(nameof(TrainingWhenReadyOptions.EarlyRetrainWindow)) ?? options.EarlyRetrainWindow;
+        ConfigurationSectionReader gate = section.Section(nameof(TrainingWhenReadyOptions.QualityGate));
+        options.QualityGate.Enabled = gate.Flag(nameof(ModelQualityGateOptions.Enabled)) ?? options.QualityGate.Enabled;
+        options.QualityGate.Tolerance = gate.Number(nameof(ModelQualityGateOptions.Tolerance)) ?? options.QualityGate.Tolerance;
         Bind(section.Section(nameof(TrainingWhenReadyOptions.ExternalProcess)), options.ExternalProcess);
     }
 

@@ -3,13 +3,16 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
+using Vince.FeatureStore.Flattening;
+using Vince.FeatureStore.ModelSets;
 using Vince.FeatureStore.Onnx.Diagnostics;
 
 namespace Vince.FeatureStore.Onnx.Training;
 
 /// <summary>
 /// The train-when-ready loop: at start-up and then every <see cref="TrainingWhenReadyOptions.CheckInterval"/>, counts the
-/// complete trades and, when there are enough and the last successful training (<c>last_train_at.txt</c>) is old enough,
+/// complete trades and, when there are enough and the last training (the local <c>last_train_at.txt</c> or the newest run in
+/// the registry) is old enough — or, inside that time, the recent win rate has dropped below the early-retrain threshold —
 /// runs the <see cref="ModelTrainingRunner"/>.
 /// </summary>
 internal sealed class TrainingWhenReadyService : BackgroundService
@@ -99,31 +102,83 @@ internal sealed class TrainingWhenReadyService : BackgroundService
         }
 
         DateTimeOffset now = _timeProvider.GetUtcNow();
-        DateTimeOffset? last = null;
+        DateTimeOffset? last = await LastTrainingAsync(runner, cancellationToken).ConfigureAwait(false);
+        if (last is { } lastTrainAt)
+        {
+            if (lastTrainAt > now + TimeSpan.FromMinutes(5))
+            {
+                // A time in the future (a clock set wrong once) would block training for as long: ignore it.
+                TrainingLog.LastTrainAtIgnored(_logger, $"the last training time says {lastTrainAt:O}, later than now ({now:O}).");
+            }
+            else if (now - lastTrainAt < _options.MinTimeBetweenTrainings)
+            {
+                if (await RecentWinRateAsync(now, cancellationToken).ConfigureAwait(false) is not (double rate, int trades) || rate >= _options.EarlyRetrainWinRate)
+                {
+                    TrainingLog.NotDue(_logger, count, lastTrainAt, lastTrainAt + _options.MinTimeBetweenTrainings);
+                    return;
+                }
+
+                TrainingLog.EarlyRetrain(_logger, trades, _options.EarlyRetrainWindow, rate, _options.EarlyRetrainWinRate, lastTrainAt);
+            }
+        }
+
+        TrainingsStarted++;
+        await runner.RunOnceAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The newest of the local <c>last_train_at.txt</c> and the registry's newest run (published or rejected).</summary>
+    private async Task<DateTimeOffset?> LastTrainingAsync(ModelTrainingRunner runner, CancellationToken cancellationToken)
+    {
+        DateTimeOffset? local = null;
         try
         {
-            last = LastTrainAt.Read(runner.ModelsDirectory);
+            local = LastTrainAt.Read(runner.ModelsDirectory);
         }
         catch (FormatException ex)
         {
             TrainingLog.LastTrainAtIgnored(_logger, ex.Message);
         }
 
-        if (last is { } lastTrainAt)
+        DateTimeOffset? remote = null;
+        if (runner.Bucket is { } bucket)
         {
-            if (lastTrainAt > now + TimeSpan.FromMinutes(5))
+            try
             {
-                // A time in the future (a clock set wrong once) would block training for as long: ignore it.
-                TrainingLog.LastTrainAtIgnored(_logger, $"{LastTrainAt.FileName} says {lastTrainAt:O}, later than now ({now:O}).");
+                remote = await bucket.GetLastTrainingTimeAsync(cancellationToken).ConfigureAwait(false);
             }
-            else if (now - lastTrainAt < _options.MinTimeBetweenTrainings)
+            catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
             {
-                TrainingLog.NotDue(_logger, count, lastTrainAt, lastTrainAt + _options.MinTimeBetweenTrainings);
-                return;
+                TrainingLog.RegistryLastTrainingFailed(_logger, ex, bucket.Name, LastTrainAt.FileName);
             }
         }
 
-        TrainingsStarted++;
-        await runner.RunOnceAsync(cancellationToken).ConfigureAwait(false);
+        return local is null ? remote : remote is null ? local : local > remote ? local : remote;
+    }
+
+    /// <summary>
+    /// The win rate of the newest <see cref="TrainingWhenReadyOptions.EarlyRetrainRecentTrades"/> complete trades decided within
+    /// <see cref="TrainingWhenReadyOptions.EarlyRetrainWindow"/>, or <see langword="null"/> when the early retrain is off or
+    /// fewer than <see cref="TrainingWhenReadyOptions.EarlyRetrainMinTrades"/> such trades exist.
+    /// </summary>
+    private async Task<(double Rate, int Trades)?> RecentWinRateAsync(DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        if (_options.EarlyRetrainWinRate <= 0)
+        {
+            return null;
+        }
+
+        var recent = new Queue<bool>(_options.EarlyRetrainRecentTrades + 1);
+        var query = new FeatureQuery { CompleteOnly = true, From = now - _options.EarlyRetrainWindow };
+        await foreach (FeatureRecord record in _counter!.ReadRecordsAsync(query, cancellationToken).ConfigureAwait(false))
+        {
+            // Decision-time order: the queue ends up holding the newest trades.
+            recent.Enqueue(TrainingModels.LabelOf(TrainingModel.SignalQuality, record) is > 0.5);
+            if (recent.Count > _options.EarlyRetrainRecentTrades)
+            {
+                recent.Dequeue();
+            }
+        }
+
+        return recent.Count < _options.EarlyRetrainMinTrades ? null : (recent.Count(w => w) / (double)recent.Count, recent.Count);
     }
 }

@@ -37,11 +37,14 @@ internal static partial class SupabaseLog
     [LoggerMessage(EventId = 4009, Level = LogLevel.Warning, Message = "Ignored the unreadable sync state {StateFile} ({Reason}); every record will be sent again (harmless: upserts)")]
     public static partial void SyncStateIgnored(ILogger logger, string stateFile, string reason);
 
-    [LoggerMessage(EventId = 4010, Level = LogLevel.Information, Message = "Uploaded {Files} model file(s) to the Supabase bucket {Bucket}")]
-    public static partial void ModelsUploaded(ILogger logger, int files, string bucket);
+    [LoggerMessage(EventId = 4010, Level = LogLevel.Information, Message = "Published run {Run} ({Files} file(s)) to the Supabase bucket {Bucket} and pointed latest.json to it")]
+    public static partial void RunPublished(ILogger logger, string run, int files, string bucket);
 
-    [LoggerMessage(EventId = 4011, Level = LogLevel.Information, Message = "Installed {Files} model file(s) from the Supabase bucket {Bucket} into {Directory}")]
-    public static partial void ModelsInstalled(ILogger logger, int files, string bucket, string directory);
+    [LoggerMessage(EventId = 4020, Level = LogLevel.Warning, Message = "Kept the refused run {Run} ({Files} file(s)) in the Supabase bucket {Bucket} with rejected.json; latest.json is unchanged: {Reason}")]
+    public static partial void RunRejected(ILogger logger, string run, int files, string bucket, string reason);
+
+    [LoggerMessage(EventId = 4011, Level = LogLevel.Information, Message = "Installed run {Run} ({Files} model file(s)) from the Supabase bucket {Bucket} into {Directory}")]
+    public static partial void ModelsInstalled(ILogger logger, string run, int files, string bucket, string directory);
 
     [LoggerMessage(EventId = 4012, Level = LogLevel.Information, Message = "No models to download from the Supabase bucket {Bucket}: {Reason}")]
     public static partial void ModelsNotAvailable(ILogger logger, string bucket, string reason);

@@ -37,6 +37,9 @@ internal sealed class PostgrestClient
     /// <summary>Test hook: the jitter source (returns [0, 1)).</summary>
     internal Func<double> Random { get; set; } = System.Random.Shared.NextDouble;
 
+    /// <summary>The clock of timeouts and retry waits, also the one stamping what the client writes.</summary>
+    public TimeProvider Time => _time;
+
     public Uri Resolve(string relative) => new(_baseUrl, relative);
 
     /// <summary>

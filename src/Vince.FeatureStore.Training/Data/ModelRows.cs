@@ -1,4 +1,5 @@
 using Vince.FeatureStore.Flattening;
+using Vince.FeatureStore.ModelSets;
 
 namespace Vince.FeatureStore.Training.Data;
 
@@ -46,13 +47,6 @@ internal sealed class ModelRows
         Labels.Add(label);
     }
 
-    /// <summary>
-    /// The time-ordered split of the script: the last <paramref name="holdoutFraction"/> of the rows are held out,
-    /// unless that leaves fewer than 10 training or 5 holdout rows (then everything trains and nothing is held out).
-    /// </summary>
-    public int SplitIndex(double holdoutFraction)
-    {
-        int split = (int)(Count * (1 - holdoutFraction));
-        return split < 10 || Count - split < 5 ? Count : split;
-    }
+    /// <summary>The time-ordered split of the script (<see cref="HoldoutEvaluation.SplitIndex"/>, shared with the quality gate).</summary>
+    public int SplitIndex(double holdoutFraction) => HoldoutEvaluation.SplitIndex(Count, holdoutFraction);
 }

@@ -1,3 +1,5 @@
+using Vince.FeatureStore.ModelSets;
+
 namespace Vince.FeatureStore.Training.Evaluation;
 
 /// <summary>The few statistics the trainer reports, each defined as scikit-learn / NumPy define it.</summary>
@@ -39,49 +41,8 @@ internal static class Statistics
         return sxx == 0 || syy == 0 ? double.NaN : sxy / Math.Sqrt(sxx * syy);
     }
 
-    /// <summary>
-    /// Area under the ROC curve (the Mann–Whitney statistic, ties counted half), or NaN when the labels hold one class.
-    /// </summary>
-    public static double RocAuc(IReadOnlyList<bool> labels, IReadOnlyList<double> scores)
-    {
-        int n = labels.Count;
-        int[] order = Enumerable.Range(0, n).OrderBy(i => scores[i]).ToArray();
-        double[] ranks = new double[n];
-        for (int i = 0; i < n;)
-        {
-            int j = i;
-            while (j + 1 < n && scores[order[j + 1]] == scores[order[i]])
-            {
-                j++;
-            }
-
-            double rank = ((i + j) / 2.0) + 1;
-            for (int k = i; k <= j; k++)
-            {
-                ranks[order[k]] = rank;
-            }
-
-            i = j + 1;
-        }
-
-        long positives = labels.Count(l => l);
-        long negatives = n - positives;
-        if (positives == 0 || negatives == 0)
-        {
-            return double.NaN;
-        }
-
-        double positiveRankSum = 0;
-        for (int i = 0; i < n; i++)
-        {
-            if (labels[i])
-            {
-                positiveRankSum += ranks[i];
-            }
-        }
-
-        return (positiveRankSum - (positives * (positives + 1) / 2.0)) / (positives * (double)negatives);
-    }
+    /// <summary>Area under the ROC curve, or NaN when the labels hold one class (<see cref="HoldoutEvaluation.RocAuc"/>: one rule for the metrics and the quality gate).</summary>
+    public static double RocAuc(IReadOnlyList<bool> labels, IReadOnlyList<double> scores) => HoldoutEvaluation.RocAuc(labels, scores);
 
     /// <summary>Mean negative log-likelihood of the true class; probabilities are clipped to [1e−15, 1 − 1e−15] like scikit-learn's.</summary>
     public static double LogLoss(IReadOnlyList<double> probabilityOfTrueClass)

@@ -106,8 +106,8 @@ public sealed class ModelTrainingRunnerTests : IDisposable
         Assert.Equal(Now, LastTrainAt.Read(Models));
         DirectorySnapshot.AssertNoStagingLeft(Models);
 
-        // Uploaded after the install: the models, then the metadata.
-        Assert.Equal(["position_sizing.onnx", "signal_quality.onnx", "training_metadata.json"], result.UploadedFiles);
+        // Published after the install.
+        Assert.Equal("run-1", result.Run!.Id);
         Assert.Equal(File.ReadAllBytes(Path.Combine(TreesSet, "signal_quality.onnx")), File.ReadAllBytes(Path.Combine(Bucket.Root, "signal_quality.onnx")));
 
         // The scorer reloaded: the new model (repaired at load) gives the hand-walked trees' probability.
@@ -263,7 +263,7 @@ public sealed class ModelTrainingRunnerTests : IDisposable
 
         Assert.Equal(ModelTrainingRunOutcome.Installed, result.Outcome);
         Assert.Same(Bucket.Failure, result.UploadError);
-        Assert.Empty(result.UploadedFiles);
+        Assert.Null(result.Run);
         Assert.Equal(File.ReadAllBytes(Path.Combine(TreesSet, "signal_quality.onnx")), File.ReadAllBytes(Path.Combine(Models, "signal_quality.onnx")));
         Assert.Same(Bucket.Failure, Assert.Single(Events(3036)).Exception);
         Assert.Equal(1, _meter.Sum("vince.featurestore.training.failures", "stage", "upload"));

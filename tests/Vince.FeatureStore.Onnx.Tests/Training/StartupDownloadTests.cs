@@ -40,7 +40,7 @@ public sealed class StartupDownloadTests : IDisposable
             .AddOnnxScoring(o =>
             {
                 o.ModelsDirectory = Models;
-                o.DownloadMissingModels = download;
+                o.DownloadLatestModels = download;
             });
         return builder.Build();
     }
@@ -101,7 +101,22 @@ public sealed class StartupDownloadTests : IDisposable
     }
 
     [Fact]
-    public async Task A_directory_that_has_a_model_is_not_downloaded_into()
+    public async Task A_directory_that_already_holds_the_latest_run_is_not_downloaded_into()
+    {
+        FillBucket();
+        TrainedSets.WriteTrees(Models);
+        using IHost host = Host();
+
+        await host.StartAsync();
+
+        Assert.Equal(0, Bucket.Downloads);
+        Assert.Equal(TrainedSets.ExpectedTrees(Decision(1)), host.Services.GetRequiredService<OnnxSignalQualityScorer>().Score(Decision(1)).Probability, 1e-6);
+        Assert.Equal(LogLevel.Debug, Event(3053).Level);
+        await host.StopAsync();
+    }
+
+    [Fact]
+    public async Task A_directory_holding_another_set_gets_the_latest_run_at_start_up()
     {
         FillBucket();
         TrainedSets.WriteLinear(Models);
@@ -109,9 +124,9 @@ public sealed class StartupDownloadTests : IDisposable
 
         await host.StartAsync();
 
-        Assert.Equal(0, Bucket.Downloads);
-        Assert.Equal(TrainedSets.ExpectedLinear(Decision(1)), host.Services.GetRequiredService<OnnxSignalQualityScorer>().Score(Decision(1)).Probability, 1e-6);
-        Assert.Equal(LogLevel.Debug, Event(3053).Level);
+        Assert.Equal(1, Bucket.Downloads);
+        Assert.Equal(TrainedSets.ExpectedTrees(Decision(1)), host.Services.GetRequiredService<OnnxSignalQualityScorer>().Score(Decision(1)).Probability, 1e-6);
+        Assert.Contains(Models, Event(3050).Message, StringComparison.Ordinal);
         await host.StopAsync();
     }
 

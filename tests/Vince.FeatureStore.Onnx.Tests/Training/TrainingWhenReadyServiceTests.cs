@@ -181,6 +181,68 @@ public sealed class TrainingWhenReadyServiceTests : IDisposable
         await second.StopAsync();
     }
 
+    /// <summary>Writes complete trades at <paramref name="start"/> + one minute each: <paramref name="wins"/> wins, then <paramref name="losses"/> losses.</summary>
+    private void WriteTrades(DateTimeOffset start, int wins, int losses)
+    {
+        _files++;
+        string file = Path.Combine(Features, $"features_2026-01-22_{1_769_000_000_000L + _files}.jsonl");
+        File.WriteAllLines(file, Enumerable.Range(0, wins + losses).Select(i => TestRecords.Line(
+            TestRecords.Complete($"trade-{_files}-{i}", start.AddMinutes(i).ToUnixTimeMilliseconds(), pnl: i < wins ? 150 : -80))));
+    }
+
+    [Theory]
+    [InlineData(30, 20, 30, true)]  // the last 50: 20 wins = 40 % (all 80 recent ones: 62 %)
+    [InlineData(0, 18, 22, false)]  // 18 of 40 = 45 %: not below
+    [InlineData(0, 0, 19, false)]   // 19 recent trades: fewer than 20, however bad
+    public async Task Inside_24_hours_an_early_retrain_runs_only_when_the_recent_win_rate_is_below_45_percent(int earlierWins, int wins, int losses, bool retrains)
+    {
+        Directory.CreateDirectory(Models);
+        LastTrainAt.Write(Models, T0.AddHours(-1));
+        WriteTrades(T0.AddDays(-40), wins: 60, losses: 0); // outside the 30 days
+        WriteTrades(T0.AddDays(-3), wins: earlierWins, losses: 0);
+        WriteTrades(T0.AddDays(-2), wins, losses);
+        FakeTrainerScript script = Script();
+        using IHost host = Host(new FakeTimeProvider(T0), With(script, minSamples: 5));
+
+        await host.StartAsync();
+        await ChecksAsync(Service(host), 1);
+
+        Assert.Equal(retrains ? 1 : 0, script.Calls().Count);
+        Assert.Equal(retrains, _logs.GetSnapshot().Any(r => r.Id.Id == 3065));
+        Assert.Equal(!retrains, _logs.GetSnapshot().Any(r => r.Id.Id == 3042));
+        await host.StopAsync();
+    }
+
+    [Fact]
+    public async Task A_restart_with_an_empty_models_directory_reads_the_last_training_time_from_the_registry()
+    {
+        // Another instance (or this one before a redeploy) trained two hours ago and published the run.
+        var bucket = new DirectoryBucket(Path.Combine(_dir.Path, "bucket"));
+        string published = Path.Combine(_dir.Path, "published");
+        TrainedSets.WriteTrees(published);
+        LastTrainAt.Write(published, T0.AddHours(-2));
+        await bucket.PublishAsync(published);
+        FakeTrainerScript script = Script();
+        WriteCompleteTrades(3);
+
+        var time = new FakeTimeProvider(T0);
+        // No start-up download: the models directory stays empty, so only the registry knows the time.
+        using IHost host = Host(time, With(script, minSamples: 3), s => s.AddSingleton<IModelBucket>(bucket).Configure<OnnxScoringOptions>(o => o.DownloadLatestModels = false));
+        await host.StartAsync();
+        TrainingWhenReadyService service = Service(host);
+        await ChecksAsync(service, 1);
+
+        Assert.Empty(script.Calls());
+        Assert.False(File.Exists(Path.Combine(Models, LastTrainAt.FileName)));
+        Assert.Contains(_logs.GetSnapshot(), r => r.Id.Id == 3042 && r.Message.Contains(T0.AddHours(22).ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal));
+
+        // 22 hours later the registry's time is 24 hours old: the next check trains.
+        time.Advance(TimeSpan.FromHours(22));
+        await ChecksAsync(service, 2);
+        Assert.Single(script.Calls());
+        await host.StopAsync();
+    }
+
     [Theory]
     [InlineData("not a number")]
     [InlineData("99999999999999")] // year 5138: a clock set wrong once must not block training for millennia

@@ -73,7 +73,7 @@ public sealed class PathEscapeTests(PostgresFixture fixture)
         using var http = new HttpClient();
         var store = new SupabaseModelStore(new SupabaseOptions { Url = server.Url, ApiKey = SupabaseHarness.ServiceKey }, http);
 
-        InvalidOperationException error = await Assert.ThrowsAsync<InvalidOperationException>(() => store.DownloadIfMissingAsync(models));
+        InvalidOperationException error = await Assert.ThrowsAsync<InvalidOperationException>(() => store.DownloadAsync(models));
 
         Assert.Contains("not a plain file name", error.Message, StringComparison.Ordinal);
         Assert.False(Directory.Exists(models));

@@ -61,7 +61,7 @@ public sealed class PrivateDirectoryTests(PostgresFixture fixture)
         string models = Path.Combine(dir.Path, "elizadb", "models");
         using var http = new HttpClient();
         var store = new SupabaseModelStore(new SupabaseOptions { Url = server.Url, ApiKey = SupabaseHarness.ServiceKey }, http);
-        Assert.Equal(ModelSets.ModelDownloadOutcome.Installed, (await store.DownloadIfMissingAsync(models)).Outcome);
+        Assert.Equal(ModelSets.ModelDownloadOutcome.Installed, (await store.DownloadAsync(models)).Outcome);
 
         Assert.Equal(OwnerOnly, File.GetUnixFileMode(models));
         Assert.Equal(OwnerOnly, File.GetUnixFileMode(Path.Combine(dir.Path, "elizadb")));

@@ -110,9 +110,9 @@ public sealed class SecretLeakTests(PostgresFixture fixture) : IClassFixture<Pos
         using (var http = new HttpClient())
         {
             var missingBucket = new SupabaseModelStore(new SupabaseOptions { Url = server.Url, ApiKey = Key }, http, "no-such-bucket");
-            evidence.AppendLine((await Assert.ThrowsAsync<SupabaseRequestException>(() => missingBucket.DownloadIfMissingAsync(dir.File("models")))).ToString());
+            evidence.AppendLine((await Assert.ThrowsAsync<SupabaseRequestException>(() => missingBucket.DownloadAsync(dir.File("models")))).ToString());
             var refused = new SupabaseModelStore(new SupabaseOptions { Url = server.Url, ApiKey = WrongKey }, http);
-            evidence.AppendLine((await Assert.ThrowsAsync<SupabaseRequestException>(() => refused.DownloadIfMissingAsync(dir.File("models")))).ToString());
+            evidence.AppendLine((await Assert.ThrowsAsync<SupabaseRequestException>(() => refused.DownloadAsync(dir.File("models")))).ToString());
         }
 
         string badUrl = $"postgresql://postgres:{Uri.EscapeDataString(PostgresCluster.Password)}@127.0.0.1:notaport/db";

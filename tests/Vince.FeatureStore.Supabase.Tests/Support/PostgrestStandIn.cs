@@ -45,7 +45,8 @@ internal sealed record SeenRequest(string Method, string PathAndQuery, int Statu
 /// </list>
 /// Not emulated: JWT roles and row level security (every accepted key acts as the service role), the schema cache
 /// (a table is visible as soon as it exists), other operators, <c>Prefer: return=representation</c>, counting headers,
-/// and RPC. Storage (<c>/storage/v1/object/{bucket}/{name}</c>) is emulated on a temporary directory, see <see cref="StorageAsync"/>.
+/// and RPC. Storage (<c>/storage/v1/object/{bucket}/{name}</c> with folders, and its list endpoint) is emulated on a
+/// temporary directory, see <see cref="StorageAsync"/> and <see cref="StorageListAsync"/>.
 /// </summary>
 internal sealed partial class PostgrestStandIn : IAsyncDisposable
 {
@@ -177,6 +178,12 @@ internal sealed partial class PostgrestStandIn : IAsyncDisposable
             context.Response.StatusCode = 413;
             await context.Response.WriteAsJsonAsync(new { message = "Request size limit exceeded" });
             return 413;
+        }
+
+        Match list = StorageListPath().Match(request.Path.Value ?? "");
+        if (list.Success && request.Method == "POST")
+        {
+            return await StorageListAsync(context, list.Groups[1].Value, body);
         }
 
         Match storage = StoragePath().Match(request.Path.Value ?? "");
@@ -361,9 +368,10 @@ internal sealed partial class PostgrestStandIn : IAsyncDisposable
     }
 
     /// <summary>
-    /// Storage objects in <see cref="StorageRoot"/>/{bucket}/{name}: upload (POST/PUT; an existing object needs
-    /// <c>x-upsert: true</c>) and download (GET), with Supabase Storage's error shape <c>{statusCode, error, message}</c>.
-    /// Not emulated: listing, signed URLs, policies, metadata, nested paths.
+    /// Storage objects in <see cref="StorageRoot"/>/{bucket}/{name}, where a name may hold folders (<c>runs/&lt;id&gt;/file</c>):
+    /// upload (POST/PUT; an existing object needs <c>x-upsert: true</c>) and download (GET), with Supabase Storage's error
+    /// shape <c>{statusCode, error, message}</c>. Listing: see <see cref="StorageListAsync"/>. Not emulated: signed URLs,
+    /// policies, object metadata beyond the size.
     /// </summary>
     private async Task<int> StorageAsync(HttpContext context, string bucket, string name, byte[] body, Fault? fault)
     {
@@ -373,7 +381,7 @@ internal sealed partial class PostgrestStandIn : IAsyncDisposable
             return await StorageErrorAsync(context, 404, "Bucket not found", "Bucket not found");
         }
 
-        if (name.Contains('/', StringComparison.Ordinal) || name.StartsWith('.'))
+        if (name.Split('/').Any(segment => segment.Length == 0 || segment.StartsWith('.')))
         {
             return await StorageErrorAsync(context, 400, "InvalidKey", $"Invalid key: {name}");
         }
@@ -388,7 +396,10 @@ internal sealed partial class PostgrestStandIn : IAsyncDisposable
                     return await StorageErrorAsync(context, 400, "Duplicate", "The resource already exists", "409");
                 }
 
-                await File.WriteAllBytesAsync(file, body, context.RequestAborted);
+                Directory.CreateDirectory(Path.GetDirectoryName(file)!);
+                // Written aside and renamed: a reader never sees half an object (Storage replaces objects whole).
+                await File.WriteAllBytesAsync(file + ".part", body, context.RequestAborted);
+                File.Move(file + ".part", file, overwrite: true);
                 context.Response.StatusCode = 200;
                 await context.Response.WriteAsJsonAsync(new { Key = $"{bucket}/{name}", Id = Guid.NewGuid() });
                 return 200;
@@ -417,6 +428,44 @@ internal sealed partial class PostgrestStandIn : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// <c>POST /storage/v1/object/list/{bucket}</c> with <c>{prefix, limit, offset, sortBy: {column: "name", order}}</c>, as
+    /// Supabase Storage answers it: the entries directly under the folder <c>prefix</c>, sorted by name, a folder as
+    /// <c>{name, id: null, metadata: null}</c> and a file with an id and <c>metadata.size</c>; an unknown folder lists nothing.
+    /// </summary>
+    private async Task<int> StorageListAsync(HttpContext context, string bucket, byte[] body)
+    {
+        string bucketDirectory = Path.Combine(StorageRoot, bucket);
+        if (!Directory.Exists(bucketDirectory))
+        {
+            return await StorageErrorAsync(context, 404, "Bucket not found", "Bucket not found");
+        }
+
+        using JsonDocument document = JsonDocument.Parse(body);
+        JsonElement root = document.RootElement;
+        string prefix = root.TryGetProperty("prefix", out JsonElement p) ? p.GetString() ?? "" : "";
+        int limit = root.TryGetProperty("limit", out JsonElement l) ? l.GetInt32() : 100;
+        int offset = root.TryGetProperty("offset", out JsonElement o) ? o.GetInt32() : 0;
+        bool descending = root.TryGetProperty("sortBy", out JsonElement sort) && sort.TryGetProperty("order", out JsonElement order) && order.GetString() == "desc";
+        string folder = Path.Combine(bucketDirectory, prefix.Trim('/'));
+        var entries = new List<(string Name, bool IsFolder, long Size)>();
+        if (Directory.Exists(folder))
+        {
+            entries.AddRange(Directory.EnumerateDirectories(folder).Select(d => (Path.GetFileName(d), true, 0L)));
+            entries.AddRange(Directory.EnumerateFiles(folder).Where(f => !f.EndsWith(".part", StringComparison.Ordinal)).Select(f => (Path.GetFileName(f), false, new FileInfo(f).Length)));
+        }
+
+        IEnumerable<(string Name, bool IsFolder, long Size)> sorted = descending
+            ? entries.OrderByDescending(e => e.Name, StringComparer.Ordinal)
+            : entries.OrderBy(e => e.Name, StringComparer.Ordinal);
+        var page = sorted.Skip(offset).Take(limit).Select(e => e.IsFolder
+            ? (object)new { name = e.Name, id = (string?)null, metadata = (object?)null }
+            : new { name = e.Name, id = (string?)Guid.NewGuid().ToString(), metadata = (object?)new { size = e.Size } }).ToList();
+        context.Response.StatusCode = 200;
+        await context.Response.WriteAsJsonAsync(page);
+        return 200;
+    }
+
     private static async Task<int> StorageErrorAsync(HttpContext context, int status, string error, string message, string? statusCode = null)
     {
         context.Response.StatusCode = status;
@@ -426,6 +475,9 @@ internal sealed partial class PostgrestStandIn : IAsyncDisposable
 
     /// <summary>Creates an empty bucket.</summary>
     public void CreateBucket(string bucket = "vince-ml-models") => Directory.CreateDirectory(Path.Combine(StorageRoot, bucket));
+
+    [GeneratedRegex("^/storage/v1/object/list/([A-Za-z0-9_.-]+)$")]
+    private static partial Regex StorageListPath();
 
     [GeneratedRegex("^/storage/v1/object/([A-Za-z0-9_.-]+)/(.+)$")]
     private static partial Regex StoragePath();

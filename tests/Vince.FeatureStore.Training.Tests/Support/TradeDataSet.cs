@@ -7,7 +7,8 @@ namespace Vince.FeatureStore.Training.Tests.Support;
 /// <summary>
 /// Writes a realistic trade history with a known signal through the real <see cref="FeatureStore"/> (JSONL log):
 /// a trade is profitable with probability 0.85 when the signal strength is above 60 and funding is not extreme
-/// (percentile between 15 and 85), else 0.2. Every fifth decision is avoided (no trade); three assets.
+/// (percentile between 15 and 85), else 0.2. Every fifth decision is avoided (no trade); three assets. The first
+/// <c>noEdgeBefore</c> trades win with probability 0.5 whatever their features: a history whose outcomes carry no signal.
 /// </summary>
 internal static class TradeDataSet
 {
@@ -21,7 +22,7 @@ internal static class TradeDataSet
     /// <summary>True when the generator's rule makes a trade likely profitable.</summary>
     public static bool HasEdge(double strength, double fundingPercentile) => strength > 60 && fundingPercentile is > 15 and < 85;
 
-    public static async Task WriteAsync(string directory, int trades, int seed = 11, bool everyTradeWins = false)
+    public static async Task WriteAsync(string directory, int trades, int seed = 11, bool everyTradeWins = false, int noEdgeBefore = 0)
     {
         var random = new Random(seed);
         await using var store = new FeatureStore(TestStores.Options(directory));
@@ -82,7 +83,7 @@ internal static class TradeDataSet
             };
             string id = store.RecordDecision(asset, market, session, signal, regime, news, drivers, at, execution);
 
-            bool win = everyTradeWins || random.NextDouble() < (HasEdge(strength, funding) ? 0.85 : 0.2);
+            bool win = everyTradeWins || random.NextDouble() < (written < noEdgeBefore ? 0.5 : HasEdge(strength, funding) ? 0.85 : 0.2);
             double pnl = Math.Round(win ? 20 + (random.NextDouble() * 150) : -(10 + (random.NextDouble() * 100)), 2);
             double mfe = Math.Round(win ? 0.9 + (random.NextDouble() * 3.2) : random.NextDouble() * 1.2, 3);
             double mae = Math.Round(atr * random.NextDouble() * (win ? 0.6 : 1.4), 3);

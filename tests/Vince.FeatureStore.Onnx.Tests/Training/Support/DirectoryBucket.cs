@@ -4,56 +4,77 @@ using Vince.FeatureStore.Onnx.Training;
 namespace Vince.FeatureStore.Onnx.Tests.Training.Support;
 
 /// <summary>
-/// A model bucket kept in a local directory: upload copies the set's files there, download installs them with the
-/// library's atomic installer. Stands in for Supabase Storage where the test is about the runner or the host, not HTTP
-/// (the Supabase tests cover the real Storage API).
+/// A model registry kept in a local directory: the latest run's files at <see cref="Root"/>, each rejected run under
+/// <c>rejected-N/</c>; download installs with the library's atomic installer. Stands in for Supabase Storage where the
+/// test is about the runner or the host, not HTTP (the Supabase tests cover the real Storage API and its layout).
 /// </summary>
 public sealed class DirectoryBucket(string root) : IModelBucket
 {
+    private const string MetadataFile = "training_metadata.json";
+
     public string Root { get; } = root;
 
     public Exception? Failure { get; set; }
 
     public int Uploads { get; private set; }
 
+    public int Rejections { get; private set; }
+
     public int Downloads { get; private set; }
 
     public string Name => "directory:" + Root;
 
-    public Task<IReadOnlyList<string>> UploadAsync(string modelsDirectory, CancellationToken cancellationToken = default)
+    private string LatestId => "run-" + Uploads;
+
+    public Task<ModelRun> PublishAsync(string setDirectory, ModelGateResult? gate = null, CancellationToken cancellationToken = default)
     {
-        if (Failure is not null)
-        {
-            throw Failure;
-        }
-
+        ThrowIfFailing();
         Uploads++;
-        Directory.CreateDirectory(Root);
-        var uploaded = new List<string>();
-        foreach (string file in Directory.EnumerateFiles(modelsDirectory, "*.onnx").Order(StringComparer.Ordinal).Append(Path.Combine(modelsDirectory, "training_metadata.json")))
-        {
-            File.Copy(file, Path.Combine(Root, Path.GetFileName(file)), overwrite: true);
-            uploaded.Add(Path.GetFileName(file));
-        }
-
-        return Task.FromResult<IReadOnlyList<string>>(uploaded);
+        Copy(setDirectory, Root);
+        return Task.FromResult(new ModelRun(LatestId, LastTrainAt.Read(Root), ModelRunStatus.Latest));
     }
 
-    public Task<ModelDownloadResult> DownloadIfMissingAsync(string modelsDirectory, CancellationToken cancellationToken = default)
+    public Task<ModelRun> RejectAsync(string setDirectory, ModelGateResult gate, CancellationToken cancellationToken = default)
     {
-        if (Failure is not null)
-        {
-            throw Failure;
-        }
+        ThrowIfFailing();
+        Rejections++;
+        string directory = Path.Combine(Root, "rejected-" + Rejections);
+        Copy(setDirectory, directory);
+        File.WriteAllText(Path.Combine(directory, "rejected.json"), gate.Reason);
+        return Task.FromResult(new ModelRun("rejected-" + Rejections, LastTrainAt.Read(directory), ModelRunStatus.Rejected) { RejectionReason = gate.Reason });
+    }
 
-        if (Directory.Exists(modelsDirectory) && Directory.EnumerateFiles(modelsDirectory, "*.onnx").Any())
-        {
-            return Task.FromResult(new ModelDownloadResult(ModelDownloadOutcome.AlreadyPresent, []));
-        }
+    public Task<ModelRun?> GetLatestAsync(CancellationToken cancellationToken = default)
+    {
+        ThrowIfFailing();
+        return Task.FromResult(File.Exists(Path.Combine(Root, MetadataFile)) ? new ModelRun(LatestId, LastTrainAt.Read(Root), ModelRunStatus.Latest) : null);
+    }
 
-        if (!File.Exists(Path.Combine(Root, "training_metadata.json")))
+    public async Task<IReadOnlyList<ModelRun>> ListRunsAsync(CancellationToken cancellationToken = default)
+        => await GetLatestAsync(cancellationToken) is { } latest ? [latest] : [];
+
+    public Task<DateTimeOffset?> GetLastTrainingTimeAsync(CancellationToken cancellationToken = default)
+    {
+        ThrowIfFailing();
+        DateTimeOffset?[] times = [.. Directory.Exists(Root) ? Directory.EnumerateDirectories(Root, "rejected-*").Append(Root).Select(LastTrainAt.Read) : []];
+        return Task.FromResult(times.Max());
+    }
+
+    public Task<ModelDownloadResult> DownloadAsync(string modelsDirectory, ModelDownloadRequest? request = null, CancellationToken cancellationToken = default)
+    {
+        ThrowIfFailing();
+        request ??= new ModelDownloadRequest();
+        string metadata = Path.Combine(Root, MetadataFile);
+        if (!File.Exists(metadata))
         {
             return Task.FromResult(new ModelDownloadResult(ModelDownloadOutcome.NotAvailable, []));
+        }
+
+        var run = new ModelRun(LatestId, LastTrainAt.Read(Root), ModelRunStatus.Latest);
+        string local = Path.Combine(modelsDirectory, MetadataFile);
+        if (request.OnlyWhenDifferent && File.Exists(local) && File.ReadAllBytes(local).AsSpan().SequenceEqual(File.ReadAllBytes(metadata)))
+        {
+            return Task.FromResult(new ModelDownloadResult(ModelDownloadOutcome.UpToDate, []) { Run = run });
         }
 
         Downloads++;
@@ -66,6 +87,23 @@ public sealed class DirectoryBucket(string root) : IModelBucket
         }
 
         ModelSetInstaller.Install(staging, modelsDirectory);
-        return Task.FromResult(new ModelDownloadResult(ModelDownloadOutcome.Installed, files));
+        return Task.FromResult(new ModelDownloadResult(ModelDownloadOutcome.Installed, files) { Run = run });
+    }
+
+    private static void Copy(string from, string to)
+    {
+        Directory.CreateDirectory(to);
+        foreach (string file in Directory.EnumerateFiles(from).Where(f => ModelSetInstaller.IsModelSetFile(Path.GetFileName(f)) || Path.GetFileName(f) == LastTrainAt.FileName))
+        {
+            File.Copy(file, Path.Combine(to, Path.GetFileName(file)), overwrite: true);
+        }
+    }
+
+    private void ThrowIfFailing()
+    {
+        if (Failure is not null)
+        {
+            throw Failure;
+        }
     }
 }

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace Vince.FeatureStore.Onnx.Training;
+namespace Vince.FeatureStore.ModelSets;
 
 /// <summary>
 /// <c>last_train_at.txt</c> in the models directory (FORMATS §7): the time of the last successful training as Unix epoch
