@@ -56,14 +56,12 @@ internal static class ReportCommand
         }
 
         FeatureDriftReport? drift = null;
-        string? source = null;
         if (bins is not null && RecordSource.Open(context, options, required: false, cancellationToken) is ({ } records, string description))
         {
             drift = await DriftCommand.AnalyzeAsync(context, models, bins, records, description, settings, cancellationToken).ConfigureAwait(false);
-            source = description;
         }
 
-        string html = ModelReportPage.Render(new ModelReportInput(models, metadata, curves, bins, drift, source, DateTimeOffset.UtcNow));
+        string html = ModelReportPage.Render(new ModelReportInput(models, metadata, curves, bins, drift, DateTimeOffset.UtcNow));
         string? directory = Path.GetDirectoryName(output);
         if (!string.IsNullOrEmpty(directory))
         {

@@ -10,7 +10,7 @@ namespace Vince.FeatureStore.Cli.Reporting;
 
 /// <summary>What the model report shows: the files of the set and, when records were read, their drift.</summary>
 internal sealed record ModelReportInput(
-    string ModelsDirectory, TrainingMetadata Metadata, ModelSetReport? Curves, FeatureBins? Bins, FeatureDriftReport? Drift, string? RecentSource, DateTimeOffset GeneratedAt);
+    string ModelsDirectory, TrainingMetadata Metadata, ModelSetReport? Curves, FeatureBins? Bins, FeatureDriftReport? Drift, DateTimeOffset GeneratedAt);
 
 /// <summary>
 /// The model report: one self-contained HTML page (inline CSS and SVG, no script, font or image file) with a section
@@ -34,7 +34,8 @@ internal static class ModelReportPage
             .Append("table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}")
             .Append(".charts{display:flex;flex-wrap:wrap;gap:16px}.dist{display:inline-block;margin:4px;font-size:12px}.dist b{display:block}.alarm{color:#b00020;font-weight:bold}.note{color:#555;font-style:italic}")
             .Append("svg .t{font-size:10px;fill:#444}svg .l{font-size:11px;fill:#222}</style></head><body>");
-        html.Append("<h1>Model report</h1><p>").Append(Encode(input.ModelsDirectory)).Append(" · trained ").Append(Encode(meta.TrainedAt ?? "(unknown)"))
+        // The set's folder name, not its path: the page is meant to be shared.
+        html.Append("<h1>Model report</h1><p>Model set <b>").Append(Encode(Path.GetFileName(Path.TrimEndingDirectorySeparator(input.ModelsDirectory)))).Append("</b> · trained ").Append(Encode(meta.TrainedAt ?? "(unknown)"))
             .Append(Invariant($" · {meta.TotalRecords ?? 0} records, {meta.TradesWithOutcomes ?? 0} complete trades · generated {input.GeneratedAt:yyyy-MM-dd HH:mm:ss}Z</p>"));
         html.Append("<p>").Append(Encode(RecentSummary(input))).Append("</p>");
         if (models.Count == 0)
@@ -64,7 +65,10 @@ internal static class ModelReportPage
             return "No recent records were read (no data directory): the input columns show the training distribution only.";
         }
 
-        return $"Recent records: {drift.RecentRecords} from {input.RecentSource}. {drift.Describe()}";
+        string range = drift.FirstTimestamp is { } first && drift.LastTimestamp is { } last
+            ? $" ({Format.Time(first)} .. {Format.Time(last)})"
+            : "";
+        return $"Recent records: {drift.RecentRecords}{range}. {drift.Describe()}";
     }
 
     private static void ModelSection(StringBuilder html, ModelReportInput input, string model)
@@ -127,7 +131,9 @@ internal static class ModelReportPage
         var byName = bins.Columns.ToDictionary(c => c.Name, StringComparer.Ordinal);
         var drift = input.Drift?.Columns.ToDictionary(c => c.Name, StringComparer.Ordinal);
         var columns = importances.Keys.Where(byName.ContainsKey).Take(DistributionColumnsPerModel).ToList();
-        html.Append("<h3>Input columns: training distribution").Append(drift is null ? "" : " against the recent records").Append("</h3><div>");
+        html.Append("<h3>Input columns: training distribution").Append(drift is null ? "" : " against the recent records")
+            .Append(Invariant($" <span style=\"color:{Blue}\">■ training</span>"))
+            .Append(drift is null ? "" : Invariant($" <span style=\"color:{Orange}\">■ recent</span>")).Append("</h3><div>");
         foreach (string column in columns)
         {
             ColumnBins training = byName[column];
@@ -146,7 +152,7 @@ internal static class ModelReportPage
                     .ToArray();
             string caption = recent is null ? "" : Invariant($" PSI {recent.Psi:0.000}") + (recent.IsAlarm ? $" · {recent.StatusName.Replace('_', ' ')}" : "");
             html.Append("<div class=\"dist\"><b").Append(recent?.IsAlarm == true ? " class=\"alarm\"" : "").Append('>').Append(Encode(column)).Append(Encode(caption)).Append("</b>")
-                .Append(SvgChart.GroupedBars($"{column} distribution", labels, series, max, "share", width: 280, height: 150)).Append("</div>");
+                .Append(SvgChart.GroupedBars($"{column} distribution", labels, series, max, "share", width: 280, height: 150, legend: false)).Append("</div>");
         }
 
         html.Append("</div>");

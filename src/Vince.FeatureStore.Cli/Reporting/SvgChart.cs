@@ -66,7 +66,7 @@ internal static class SvgChart
     }
 
     /// <summary>Grouped vertical bars: one group per category, one bar per series (values 0..<paramref name="max"/>).</summary>
-    public static string GroupedBars(string title, IReadOnlyList<string> categories, IReadOnlyList<(string Name, string Color, IReadOnlyList<double> Values)> series, double max, string yLabel, int width = 300, int height = 170)
+    public static string GroupedBars(string title, IReadOnlyList<string> categories, IReadOnlyList<(string Name, string Color, IReadOnlyList<double> Values)> series, double max, string yLabel, int width = 300, int height = 170, bool legend = true)
     {
         var svg = Open(title, width, height);
         int plot = width - Left - Right;
@@ -83,13 +83,18 @@ internal static class SvgChart
                 svg.Append(Invariant($"<rect x=\"{x:0.##}\" y=\"{Y(value):0.##}\" width=\"{bar:0.##}\" height=\"{Y(0) - Y(value):0.##}\" fill=\"{series[s].Color}\"><title>{Encode(categories[c])}: {value:0.###}</title></rect>"));
             }
 
-            if (categories.Count <= 12)
+            // Many narrow groups: only the outer labels, so that they do not run into each other.
+            if (categories.Count <= 6 || c == 0 || c == categories.Count - 1)
             {
                 svg.Append(Invariant($"<text x=\"{Left + ((c + 0.5) * group):0.#}\" y=\"{height - Bottom + 13}\" text-anchor=\"middle\" class=\"t\">{Encode(categories[c])}</text>"));
             }
         }
 
-        Legend(svg, series.Select(s => (s.Name, s.Color)).ToList(), Left + 8, Top + 2);
+        if (legend)
+        {
+            Legend(svg, series.Select(s => (s.Name, s.Color)).ToList(), Left + 8, Top + 2);
+        }
+
         return Close(svg);
     }
 

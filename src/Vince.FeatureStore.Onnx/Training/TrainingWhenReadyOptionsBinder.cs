@@ -18,6 +18,9 @@ internal static class TrainingWhenReadyOptionsBinder
         options.ModelsDirectory = section.Text(nameof(TrainingWhenReadyOptions.ModelsDirectory)) ?? options.ModelsDirectory;
         options.UploadToBucket = section.Flag(nameof(TrainingWhenReadyOptions.UploadToBucket)) ?? options.UploadToBucket;
         options.ReloadScorer = section.Flag(nameof(TrainingWhenReadyOptions.ReloadScorer)) ?? options.ReloadScorer;
+        options.RetrainOnDrift = section.Flag(nameof(TrainingWhenReadyOptions.RetrainOnDrift)) ?? options.RetrainOnDrift;
+        options.DriftThreshold = section.Number(nameof(TrainingWhenReadyOptions.DriftThreshold)) ?? options.DriftThreshold;
+        options.DriftRecentRecords = section.WholeNumber(nameof(TrainingWhenReadyOptions.DriftRecentRecords)) ?? options.DriftRecentRecords;
         Bind(section.Section(nameof(TrainingWhenReadyOptions.ExternalProcess)), options.ExternalProcess);
     }
 

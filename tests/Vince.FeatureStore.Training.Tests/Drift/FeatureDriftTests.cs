@@ -4,6 +4,8 @@ using System.Text.RegularExpressions;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
 using Vince.FeatureStore.Drift;
 using Vince.FeatureStore.ModelSets;
 using Vince.FeatureStore.Onnx;
@@ -65,8 +67,9 @@ public sealed partial class FeatureDriftTests(TrainedModelsFixture fixture) : IC
         string live = Path.Combine(_dir.Path, "shifted");
         await TradeDataSet.WriteAsync(live, trades: 480, seed: 29, shift: TradeDataSet.ShiftVolumeRatio(5));
         using var gauge = new PsiListener();
+        Dictionary<string, double> measured = [];
 
-        HealthReportEntry entry = await DriftCheckAsync(live);
+        HealthReportEntry entry = await DriftCheckAsync(live, whileRunning: () => measured = gauge.Collect());
 
         Assert.Equal(HealthStatus.Degraded, entry.Status);
         Assert.Contains("market_volumeRatio (PSI", entry.Description, StringComparison.Ordinal);
@@ -78,7 +81,6 @@ public sealed partial class FeatureDriftTests(TrainedModelsFixture fixture) : IC
         Assert.True((double)entry.Data["psi:market_fundingPercentile"] < FeatureDriftSettings.DefaultThreshold);
 
         // The gauge publishes the same PSI per column, with the tag docs/metrics.md documents.
-        Dictionary<string, double> measured = gauge.Collect();
         Assert.Equal(psi, measured["market_volumeRatio"], 4);
         Assert.Equal(((string[])entry.Data["driftedColumns"]).Length, measured.Count(m => m.Value > FeatureDriftSettings.DefaultThreshold));
         Assert.Equal(("observable gauge", "1", "column"), DocumentedGauge());
@@ -113,7 +115,67 @@ public sealed partial class FeatureDriftTests(TrainedModelsFixture fixture) : IC
         Assert.Contains("has no feature_bins.json", entry.Description, StringComparison.Ordinal);
     }
 
-    private async Task<HealthReportEntry> DriftCheckAsync(string liveData, string? models = null)
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task With_retrain_on_drift_a_due_training_runs_only_when_the_live_records_drifted(bool shifted)
+    {
+        string live = Path.Combine(_dir.Path, "live");
+        await TradeDataSet.WriteAsync(live, trades: 480, seed: 29, shift: shifted ? TradeDataSet.ShiftVolumeRatio(5) : null);
+        string models = Path.Combine(_dir.Path, "installed");
+        Directory.CreateDirectory(models);
+        foreach (string file in Directory.GetFiles(fixture.ModelsDirectory))
+        {
+            File.Copy(file, Path.Combine(models, Path.GetFileName(file)));
+        }
+
+        // Installed two days ago: the time rule (24 h) lets a training run.
+        string stampFile = Path.Combine(models, "last_train_at.txt");
+        string stamp = DateTimeOffset.UtcNow.AddDays(-2).ToUnixTimeMilliseconds().ToString(System.Globalization.CultureInfo.InvariantCulture);
+        File.WriteAllText(stampFile, stamp);
+        var logs = new FakeLogCollector();
+        HostApplicationBuilder builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Logging.SetMinimumLevel(LogLevel.Trace);
+        builder.Logging.AddProvider(new FakeLoggerProvider(logs));
+        builder.Services.AddVinceFeatureStore(o =>
+        {
+            o.DataDirectory = live;
+            o.FsyncOnWrite = false;
+        })
+            .AddOnnxScoring(o => o.ModelsDirectory = models)
+            .AddTrainingWhenReady(t =>
+            {
+                t.ModelsDirectory = models;
+                t.RetrainOnDrift = true;
+                t.UploadToBucket = false;
+                t.UseDotnetTrainer(o => o.NumberOfTrees = 10);
+            });
+        using IHost host = builder.Build();
+        await host.StartAsync();
+        try
+        {
+            int expected = shifted ? 3055 : 3054; // drift triggered / no drift, set kept
+            await TestStores.EventuallyAsync(() => logs.GetSnapshot().Any(r => r.Id.Id is 3054 or 3055), "the first check to judge the drift", 120_000);
+            FakeLogRecord verdict = Assert.Single(logs.GetSnapshot(), r => r.Id.Id is 3054 or 3055);
+            Assert.Equal(expected, verdict.Id.Id);
+            if (shifted)
+            {
+                Assert.Contains("market_volumeRatio (PSI", verdict.Message, StringComparison.Ordinal);
+                await TestStores.EventuallyAsync(() => File.ReadAllText(stampFile) != stamp, "the drift-triggered training to install a new set", 120_000);
+            }
+            else
+            {
+                Assert.Contains("No feature drift", verdict.Message, StringComparison.Ordinal);
+                Assert.Equal(stamp, File.ReadAllText(stampFile)); // nothing trained, nothing installed
+            }
+        }
+        finally
+        {
+            await host.StopAsync();
+        }
+    }
+
+    private async Task<HealthReportEntry> DriftCheckAsync(string liveData, string? models = null, Action? whileRunning = null)
     {
         HostApplicationBuilder builder = Host.CreateApplicationBuilder();
         builder.Services.AddVinceFeatureStore(o =>
@@ -128,6 +190,7 @@ public sealed partial class FeatureDriftTests(TrainedModelsFixture fixture) : IC
         {
             HealthReport report = await host.Services.GetRequiredService<HealthCheckService>().CheckHealthAsync();
             Assert.Contains("vince-featurestore:drift", report.Entries.Keys);
+            whileRunning?.Invoke(); // the gauge lives as long as the host
             return report.Entries["vince-featurestore:drift"];
         }
         finally
