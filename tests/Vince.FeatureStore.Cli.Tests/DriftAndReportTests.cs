@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Vince.FeatureStore.Cli.Tests.Support;
+using Xunit.Abstractions;
 
 namespace Vince.FeatureStore.Cli.Tests;
 
@@ -9,7 +10,7 @@ namespace Vince.FeatureStore.Cli.Tests;
 /// live records shifted on purpose and on records from the same market; the HTML report opened in a real headless
 /// chromium (rendered DOM and a screenshot whose pixels are looked at).
 /// </summary>
-public sealed partial class DriftAndReportTests(DriftModelSet set) : IClassFixture<DriftModelSet>
+public sealed partial class DriftAndReportTests(DriftModelSet set, ITestOutputHelper output) : IClassFixture<DriftModelSet>
 {
     [Fact]
     public async Task Drift_on_records_with_one_market_column_shifted_exits_1_and_names_that_column()
@@ -28,6 +29,11 @@ public sealed partial class DriftAndReportTests(DriftModelSet set) : IClassFixtu
         JsonElement volume = root.GetProperty("columns").EnumerateArray().First(c => c.GetProperty("name").GetString() == "market_volumeRatio");
         Assert.Equal(5, volume.GetProperty("meanShiftStdDevs").GetDouble(), 0);
         Assert.True(volume.GetProperty("psi").GetDouble() > 2);
+        double others = root.GetProperty("columns").EnumerateArray()
+            .Where(c => !c.GetProperty("name").GetString()!.StartsWith("market_volumeRatio", StringComparison.Ordinal))
+            .Max(c => c.GetProperty("psi").GetDouble());
+        Assert.True(others < 0.2, $"largest PSI of the other columns: {others}");
+        output.WriteLine($"shifted: PSI market_volumeRatio {volume.GetProperty("psi").GetDouble():0.000}, largest other {others:0.000}");
     }
 
     [Fact]
@@ -39,6 +45,7 @@ public sealed partial class DriftAndReportTests(DriftModelSet set) : IClassFixtu
         Assert.Equal(500, document.RootElement.GetProperty("recentRecords").GetInt32());
         double worst = document.RootElement.GetProperty("columns").EnumerateArray().Max(c => c.GetProperty("psi").GetDouble());
         Assert.True(worst < 0.2, $"largest PSI on unshifted records: {worst}");
+        output.WriteLine($"unshifted: largest PSI {worst:0.000}");
     }
 
     [Fact]
@@ -70,6 +77,7 @@ public sealed partial class DriftAndReportTests(DriftModelSet set) : IClassFixtu
         CliResult result = (await Tool.RunAsync("report", "--models", set.Models, "--data", set.Shifted, "--out", html)).Expect(0);
         Assert.Contains("4 model(s); 500 recent record(s)", result.Stdout, StringComparison.Ordinal);
         string page = await File.ReadAllTextAsync(html);
+        output.WriteLine($"report: {new FileInfo(html).Length} bytes");
         Assert.DoesNotMatch(@"<script|<link|<img|@import|url\(|src=", page); // self-contained: nothing to fetch
 
         string dom = await HeadlessChromium.DumpDomAsync(html);
