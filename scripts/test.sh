@@ -14,11 +14,13 @@ fi
 apt_packages=()
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || apt_packages+=(postgresql)
 command -v npm >/dev/null 2>&1 || apt_packages+=(nodejs npm)
+# The model report test opens the HTML report in a real headless browser.
+command -v chromium >/dev/null 2>&1 || apt_packages+=(chromium)
 if [ "${#apt_packages[@]}" -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ]; then
     apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${apt_packages[@]}"
   else
-    echo "Missing ${apt_packages[*]}: install with apt-get as root to run the Postgres/PGlite tests." >&2
+    echo "Missing ${apt_packages[*]}: install with apt-get as root to run the Postgres/PGlite and browser tests." >&2
   fi
 fi
 if command -v npm >/dev/null 2>&1; then

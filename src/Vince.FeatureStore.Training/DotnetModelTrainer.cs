@@ -4,6 +4,7 @@ using System.Text;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.ML;
+using Vince.FeatureStore.Drift;
 using Vince.FeatureStore.Flattening;
 using Vince.FeatureStore.Training.Data;
 using Vince.FeatureStore.Training.Diagnostics;
@@ -149,6 +150,8 @@ public sealed class DotnetModelTrainer : IModelTrainer
 
         // Pass 2: the rows of every model, filled by the scorer's code with the per-asset history of all earlier records.
         var rows = TrainingModels.All.ToDictionary(m => m, m => new ModelRows(m, profile.ModelColumns(m)));
+        // Every record (avoided ones too) is a reference record of the drift bins: live records are all decisions.
+        var bins = new FeatureBinsBuilder(rows.Values.SelectMany(r => r.Columns));
         var history = new FeatureHistory();
         await foreach (FeatureRecord record in reader.ReadRecordsAsync(cancellationToken: cancellationToken).ConfigureAwait(false))
         {
@@ -157,6 +160,7 @@ public sealed class DotnetModelTrainer : IModelTrainer
                 model.AddIfLabelled(record, history);
             }
 
+            bins.Add(record, history);
             history.Add(record);
         }
 
@@ -203,6 +207,12 @@ public sealed class DotnetModelTrainer : IModelTrainer
             {
                 SaveMlNet(fitter.Context, model, output, files);
             }
+        }
+
+        if (built.Count > 0)
+        {
+            Write(output, FeatureBins.FileName, bins.Build().ToJson(), files);
+            Write(output, ModelSetReport.FileName, ModelReportBuilder.Build(built).ToJson(), files);
         }
 
         ImprovementReport report = ImprovementReport.Full(statistics, built, skipped);

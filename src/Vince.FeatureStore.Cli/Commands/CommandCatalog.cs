@@ -17,5 +17,7 @@ internal static class CommandCatalog
         ModelsCommand.Pull,
         ModelsCommand.Push,
         TrainCommand.Spec,
+        DriftCommand.Spec,
+        ReportCommand.Spec,
     ];
 }

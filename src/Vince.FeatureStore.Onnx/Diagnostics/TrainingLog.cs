@@ -117,4 +117,13 @@ internal static partial class TrainingLog
 
     [LoggerMessage(EventId = 3069, Level = LogLevel.Warning, Message = "The quality gate could not read the latest run of {Bucket}; it compares the new set with the one installed in {ModelsDirectory} instead")]
     public static partial void ChampionUnavailable(ILogger logger, Exception exception, string bucket, string modelsDirectory);
+
+    [LoggerMessage(EventId = 3054, Level = LogLevel.Information, Message = "A training is due by time but the live features have not drifted, so the installed set is kept (RetrainOnDrift): {Drift}")]
+    public static partial void NoDrift(ILogger logger, string drift);
+
+    [LoggerMessage(EventId = 3055, Level = LogLevel.Information, Message = "The live features drifted; retraining (RetrainOnDrift): {Drift}")]
+    public static partial void DriftTriggered(ILogger logger, string drift);
+
+    [LoggerMessage(EventId = 3056, Level = LogLevel.Warning, Message = "RetrainOnDrift is on but {ModelsDirectory} has no feature_bins.json (a set the Python script trained): training on the time rule alone")]
+    public static partial void DriftUnavailable(ILogger logger, string modelsDirectory);
 }

@@ -59,6 +59,20 @@ public sealed class TrainingWhenReadyOptions
     /// <summary>Reload the registered <see cref="OnnxSignalQualityScorer"/> after a training. Default on.</summary>
     public bool ReloadScorer { get; set; } = true;
 
+    /// <summary>
+    /// Use feature drift as the retrain trigger: once a set is installed (<c>last_train_at.txt</c> exists), a training that
+    /// the time rule allows runs only when the live records drifted from the set's <c>feature_bins.json</c> (a column's PSI
+    /// above <see cref="DriftThreshold"/>, a lag column stuck at 0 or a column missing). <see cref="MinSamples"/> and
+    /// <see cref="MinTimeBetweenTrainings"/> apply as before. A set without bins trains on the time rule. Default off.
+    /// </summary>
+    public bool RetrainOnDrift { get; set; }
+
+    /// <summary>The PSI above which a column counts as drifted for <see cref="RetrainOnDrift"/>. Default 0.2.</summary>
+    public double DriftThreshold { get; set; } = Drift.FeatureDriftSettings.DefaultThreshold;
+
+    /// <summary>How many of the newest records <see cref="RetrainOnDrift"/> compares with training. Default 500.</summary>
+    public int DriftRecentRecords { get; set; } = Drift.FeatureDriftSettings.DefaultRecentRecords;
+
     /// <summary>Settings of the default trainer, the external process (the Python script).</summary>
     public ExternalProcessTrainerOptions ExternalProcess { get; } = new();
 
@@ -142,6 +156,16 @@ public sealed class TrainingWhenReadyOptions
             {
                 errors.Add($"{name} '{directory}' is not a valid path.");
             }
+        }
+
+        if (!(DriftThreshold > 0) || double.IsInfinity(DriftThreshold))
+        {
+            errors.Add($"{nameof(DriftThreshold)} must be a positive number (was {DriftThreshold}).");
+        }
+
+        if (DriftRecentRecords < Drift.FeatureDriftReport.MinimumRecentRecords)
+        {
+            errors.Add($"{nameof(DriftRecentRecords)} must be at least {Drift.FeatureDriftReport.MinimumRecentRecords} (was {DriftRecentRecords}).");
         }
 
         if (TrainerFactory is null)

@@ -25,6 +25,9 @@ internal static class TrainingWhenReadyOptionsBinder
         ConfigurationSectionReader gate = section.Section(nameof(TrainingWhenReadyOptions.QualityGate));
         options.QualityGate.Enabled = gate.Flag(nameof(ModelQualityGateOptions.Enabled)) ?? options.QualityGate.Enabled;
         options.QualityGate.Tolerance = gate.Number(nameof(ModelQualityGateOptions.Tolerance)) ?? options.QualityGate.Tolerance;
+        options.RetrainOnDrift = section.Flag(nameof(TrainingWhenReadyOptions.RetrainOnDrift)) ?? options.RetrainOnDrift;
+        options.DriftThreshold = section.Number(nameof(TrainingWhenReadyOptions.DriftThreshold)) ?? options.DriftThreshold;
+        options.DriftRecentRecords = section.WholeNumber(nameof(TrainingWhenReadyOptions.DriftRecentRecords)) ?? options.DriftRecentRecords;
         Bind(section.Section(nameof(TrainingWhenReadyOptions.ExternalProcess)), options.ExternalProcess);
     }
 

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
+using Vince.FeatureStore.Drift;
 using Vince.FeatureStore.Flattening;
 using Vince.FeatureStore.ModelSets;
 using Vince.FeatureStore.Onnx.Diagnostics;
@@ -122,6 +123,11 @@ internal sealed class TrainingWhenReadyService : BackgroundService
             }
         }
 
+        if (_options.RetrainOnDrift && last is not null && !await HasDriftedAsync(runner, cancellationToken).ConfigureAwait(false))
+        {
+            return;
+        }
+
         TrainingsStarted++;
         await runner.RunOnceAsync(cancellationToken).ConfigureAwait(false);
     }
@@ -180,5 +186,27 @@ internal sealed class TrainingWhenReadyService : BackgroundService
         }
 
         return recent.Count < _options.EarlyRetrainMinTrades ? null : (recent.Count(w => w) / (double)recent.Count, recent.Count);
+    }
+
+    /// <summary>Whether the live records drifted from the installed set's bins; true (train on time) when the set has none.</summary>
+    private async Task<bool> HasDriftedAsync(ModelTrainingRunner runner, CancellationToken cancellationToken)
+    {
+        if (FeatureBins.TryLoad(runner.ModelsDirectory) is not { } bins)
+        {
+            TrainingLog.DriftUnavailable(_logger, runner.ModelsDirectory);
+            return true;
+        }
+
+        var settings = new FeatureDriftSettings { Threshold = _options.DriftThreshold, RecentRecords = _options.DriftRecentRecords };
+        FeatureDriftReport report = await FeatureDriftAnalyzer.AnalyzeAsync(bins, FeatureDriftAnalyzer.ReadLog(runner.FeaturesDirectory, cancellationToken), settings, cancellationToken).ConfigureAwait(false);
+        string description = report.Describe();
+        if (report.Alarms.Count == 0)
+        {
+            TrainingLog.NoDrift(_logger, description);
+            return false;
+        }
+
+        TrainingLog.DriftTriggered(_logger, description);
+        return true;
     }
 }

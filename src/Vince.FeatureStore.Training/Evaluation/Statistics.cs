@@ -44,6 +44,58 @@ internal static class Statistics
     /// <summary>Area under the ROC curve, or NaN when the labels hold one class (<see cref="HoldoutEvaluation.RocAuc"/>: one rule for the metrics and the quality gate).</summary>
     public static double RocAuc(IReadOnlyList<bool> labels, IReadOnlyList<double> scores) => HoldoutEvaluation.RocAuc(labels, scores);
 
+    /// <summary>
+    /// The ROC curve of "score ≥ t" for every distinct score t, highest first, from (0, 0) to (1, 1); tied scores make
+    /// one step (the diagonal segment whose area <see cref="RocAuc"/> counts half). Empty when the labels hold one class.
+    /// </summary>
+    public static List<(double FalsePositiveRate, double TruePositiveRate)> RocCurve(IReadOnlyList<bool> labels, IReadOnlyList<double> scores)
+    {
+        int positives = labels.Count(l => l);
+        int negatives = labels.Count - positives;
+        if (positives == 0 || negatives == 0)
+        {
+            return [];
+        }
+
+        int[] order = Enumerable.Range(0, labels.Count).OrderByDescending(i => scores[i]).ToArray();
+        var points = new List<(double, double)> { (0, 0) };
+        int tp = 0, fp = 0;
+        for (int k = 0; k < order.Length; k++)
+        {
+            tp += labels[order[k]] ? 1 : 0;
+            fp += labels[order[k]] ? 0 : 1;
+            if (k + 1 == order.Length || scores[order[k + 1]] != scores[order[k]])
+            {
+                points.Add((fp / (double)negatives, tp / (double)positives));
+            }
+        }
+
+        return points;
+    }
+
+    /// <summary>
+    /// A reliability table: <paramref name="bins"/> equal-width probability bins over [0, 1] (1 falls in the last), each with
+    /// its row count, mean probability and observed positive rate; empty bins are left out.
+    /// </summary>
+    public static List<(double Lower, double Upper, int Count, double MeanPredicted, double ObservedRate)> Reliability(IReadOnlyList<double> probabilities, IReadOnlyList<bool> labels, int bins = 10)
+    {
+        var table = new List<(double, double, int, double, double)>();
+        for (int b = 0; b < bins; b++)
+        {
+            double lower = b / (double)bins;
+            double upper = (b + 1) / (double)bins;
+            var members = Enumerable.Range(0, probabilities.Count)
+                .Where(i => probabilities[i] >= lower && (probabilities[i] < upper || (b == bins - 1 && probabilities[i] <= upper)))
+                .ToList();
+            if (members.Count > 0)
+            {
+                table.Add((lower, upper, members.Count, members.Average(i => probabilities[i]), members.Count(i => labels[i]) / (double)members.Count));
+            }
+        }
+
+        return table;
+    }
+
     /// <summary>Mean negative log-likelihood of the true class; probabilities are clipped to [1e−15, 1 − 1e−15] like scikit-learn's.</summary>
     public static double LogLoss(IReadOnlyList<double> probabilityOfTrueClass)
     {
@@ -80,6 +132,10 @@ internal static class Statistics
 
         return labels.Count == 0 ? double.NaN : sum / labels.Count;
     }
+
+    /// <summary>The Platt-calibrated probability <c>1 / (1 + exp(−(scale · p + intercept)))</c>.</summary>
+    public static double ApplyPlatt((double Scale, double Intercept) calibration, double probability)
+        => 1 / (1 + Math.Exp(-((calibration.Scale * probability) + calibration.Intercept)));
 
     /// <summary>
     /// Platt scaling: fits <c>P(y = 1 | p) = 1 / (1 + exp(−(scale · p + intercept)))</c> by Newton's method on the

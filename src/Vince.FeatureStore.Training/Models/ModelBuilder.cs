@@ -81,7 +81,7 @@ internal sealed class ModelBuilder
                 calibration = Statistics.FitPlatt(p, labels);
             }
 
-            double[] calibrated = calibration is { } c ? p.Select(x => 1 / (1 + Math.Exp(-((c.Item1 * x) + c.Item2)))).ToArray() : p;
+            double[] calibrated = calibration is { } c ? p.Select(x => Statistics.ApplyPlatt(c, x)).ToArray() : p;
             threshold = Statistics.BestF1Threshold(calibrated, labels);
         }
 

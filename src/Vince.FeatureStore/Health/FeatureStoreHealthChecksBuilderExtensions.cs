@@ -1,9 +1,11 @@
+using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using Vince.FeatureStore;
 using Vince.FeatureStore.Configuration;
+using Vince.FeatureStore.Drift;
 using Vince.FeatureStore.Health;
 
 namespace Microsoft.Extensions.DependencyInjection;
@@ -63,6 +65,10 @@ public static class FeatureStoreHealthChecksBuilderExtensions
         options.DegradedLag = section.Duration(nameof(FeatureStoreHealthCheckOptions.DegradedLag)) ?? options.DegradedLag;
         options.UnhealthyConsecutiveFailures = section.WholeNumber(nameof(FeatureStoreHealthCheckOptions.UnhealthyConsecutiveFailures)) ?? options.UnhealthyConsecutiveFailures;
         options.DegradedQueueFill = section.Number(nameof(FeatureStoreHealthCheckOptions.DegradedQueueFill)) ?? options.DegradedQueueFill;
+        options.DriftModelsDirectory = section.Text(nameof(FeatureStoreHealthCheckOptions.DriftModelsDirectory)) ?? options.DriftModelsDirectory;
+        options.DriftThreshold = section.Number(nameof(FeatureStoreHealthCheckOptions.DriftThreshold)) ?? options.DriftThreshold;
+        options.DriftRecentRecords = section.WholeNumber(nameof(FeatureStoreHealthCheckOptions.DriftRecentRecords)) ?? options.DriftRecentRecords;
+        options.DriftCheckInterval = section.Duration(nameof(FeatureStoreHealthCheckOptions.DriftCheckInterval)) ?? options.DriftCheckInterval;
     }
 
     private static OptionsBuilder<FeatureStoreHealthCheckOptions> Add(IHealthChecksBuilder builder, IEnumerable<string>? tags, string? name)
@@ -78,6 +84,7 @@ public static class FeatureStoreHealthChecksBuilderExtensions
         OptionsBuilder<FeatureStoreHealthCheckOptions> options = services.AddOptions<FeatureStoreHealthCheckOptions>(name);
         options.ValidateOnStart();
         services.AddSingleton(new HealthCheckNameReservation(name));
+        services.TryAddSingleton<DriftMonitors>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<FeatureStoreHealthCheckOptions>, FeatureStoreHealthCheckOptionsValidator>());
         string[] allTags = [DefaultName, .. tags ?? []];
         services.AddSingleton<IConfigureOptions<HealthCheckServiceOptions>>(sp => new ConfigureNamedOptions<HealthCheckServiceOptions>(Options.Options.DefaultName, o =>
@@ -89,6 +96,14 @@ public static class FeatureStoreHealthChecksBuilderExtensions
             foreach (string sink in store.SinkNames)
             {
                 o.Registrations.Add(new HealthCheckRegistration(name + ":sink:" + sink, _ => new FeatureSinkHealthCheck(store, sink, thresholds), failureStatus: null, allTags));
+            }
+
+            if (thresholds.DriftModelsDirectory is { } models)
+            {
+                // One monitor per registration: health check instances come and go per run, the cached result and the gauge stay.
+                var monitor = new FeatureDriftMonitor(models, store.DataDirectory, thresholds.DriftSettings, thresholds.DriftCheckInterval, sp.GetService<IMeterFactory>(), sp.GetService<TimeProvider>());
+                sp.GetRequiredService<DriftMonitors>().Add(monitor);
+                o.Registrations.Add(new HealthCheckRegistration(name + ":drift", _ => new FeatureDriftHealthCheck(monitor), failureStatus: null, allTags));
             }
         }));
         return options;
@@ -119,3 +134,30 @@ internal sealed class FeatureStoreHealthCheckOptionsValidator(IEnumerable<Health
 
 /// <summary>The name one <c>AddVinceFeatureStoreChecks</c> call took.</summary>
 internal sealed record HealthCheckNameReservation(string Name);
+
+/// <summary>The drift monitors of the registrations, disposed with the container (they own a meter and a gate).</summary>
+internal sealed class DriftMonitors : IDisposable
+{
+    private readonly List<FeatureDriftMonitor> _monitors = [];
+
+    public void Add(FeatureDriftMonitor monitor)
+    {
+        lock (_monitors)
+        {
+            _monitors.Add(monitor);
+        }
+    }
+
+    public void Dispose()
+    {
+        lock (_monitors)
+        {
+            foreach (FeatureDriftMonitor monitor in _monitors)
+            {
+                monitor.Dispose();
+            }
+
+            _monitors.Clear();
+        }
+    }
+}

@@ -35,12 +35,14 @@ public enum ModelSetSwap
 /// </remarks>
 internal static class ModelSetInstaller
 {
-    private static readonly string[] SetFileNames = ["training_metadata.json", "improvement_report.md", "feature_manifest.json"];
+    // The drift bins and the holdout curves belong to the set they were trained with: a new set must never inherit them.
+    private static readonly string[] SetFileNames = ["training_metadata.json", "improvement_report.md", "feature_manifest.json", Drift.FeatureBins.FileName, ModelSetReport.FileName];
     private static readonly string[] SetFileExtensions = [".onnx", ".joblib", ".pkl"];
 
     /// <summary>
     /// Whether <paramref name="fileName"/> belongs to a model set: <c>*.onnx</c>, <c>*.joblib</c>, <c>*.pkl</c>,
-    /// <c>*_features.json</c>, <c>training_metadata.json</c>, <c>improvement_report.md</c>, <c>feature_manifest.json</c>.
+    /// <c>*_features.json</c>, <c>training_metadata.json</c>, <c>improvement_report.md</c>, <c>feature_manifest.json</c>,
+    /// <c>feature_bins.json</c>, <c>model_report.json</c>.
     /// Such files of the old set are replaced as a whole by an install; every other file is kept.
     /// </summary>
     /// <param name="fileName">A file name (no directory).</param>

@@ -148,6 +148,8 @@ public sealed class ModelSetInstallerTests : IDisposable
     [InlineData("training_metadata.json", true)]
     [InlineData("improvement_report.md", true)]
     [InlineData("feature_manifest.json", true)]
+    [InlineData("feature_bins.json", true)]
+    [InlineData("model_report.json", true)]
     [InlineData("last_train_at.txt", false)]
     [InlineData("features.json", false)]
     [InlineData("README.md", false)]

@@ -19,10 +19,18 @@ internal static class TradeDataSet
     private static readonly string[] MarketRegimes = ["bullish", "bearish", "neutral"];
     private static readonly string[] Drivers = ["funding_reversion", "oi_rising", "whale_buy", "cascade_fade", "breakout"];
 
+    /// <summary>The standard deviation of <c>market.volumeRatio</c>, uniform on [0, 3]: 3 / √12.</summary>
+    public static readonly double VolumeRatioStdDev = 3 / Math.Sqrt(12);
+
+    /// <summary>Moves <c>market.volumeRatio</c> up by <paramref name="standardDeviations"/> of its training spread.</summary>
+    public static Func<MarketFeatures, MarketFeatures> ShiftVolumeRatio(double standardDeviations)
+        => m => m with { VolumeRatio = m.VolumeRatio + (standardDeviations * VolumeRatioStdDev) };
+
     /// <summary>True when the generator's rule makes a trade likely profitable.</summary>
     public static bool HasEdge(double strength, double fundingPercentile) => strength > 60 && fundingPercentile is > 15 and < 85;
 
-    public static async Task WriteAsync(string directory, int trades, int seed = 11, bool everyTradeWins = false, int noEdgeBefore = 0)
+    /// <summary>Writes the history; <paramref name="shift"/> may change each decision's market features (to shift a column on purpose).</summary>
+    public static async Task WriteAsync(string directory, int trades, int seed = 11, bool everyTradeWins = false, int noEdgeBefore = 0, Func<MarketFeatures, MarketFeatures>? shift = null)
     {
         var random = new Random(seed);
         await using var store = new FeatureStore(TestStores.Options(directory));
@@ -48,6 +56,7 @@ internal static class TradeDataSet
                 OiChange24h = Math.Round((random.NextDouble() * 10) - 5, 3),
                 Dvol = random.NextDouble() < 0.3 ? null : Math.Round(30 + (random.NextDouble() * 40), 2),
             };
+            market = shift is null ? market : shift(market);
             var session = new SessionFeatures { Session = "us", UtcHour = random.Next(24), DayOfWeek = random.Next(7), IsWeekend = random.NextDouble() < 0.25, IsOpenWindow = random.NextDouble() < 0.5 };
             var signal = new SignalFeatures
             {
