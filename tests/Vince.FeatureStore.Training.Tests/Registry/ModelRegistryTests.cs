@@ -9,6 +9,7 @@ using Vince.FeatureStore.Onnx.Training;
 using Vince.FeatureStore.Supabase;
 using Vince.FeatureStore.Supabase.Tests.Support;
 using Vince.FeatureStore.Training.Tests.Support;
+using Xunit.Abstractions;
 
 namespace Vince.FeatureStore.Training.Tests.Registry;
 
