@@ -1,6 +1,9 @@
 namespace Vince.FeatureStore.Postgres;
 
-/// <summary>How <see cref="PostgresFeatureSink"/> sends a batch to the server.</summary>
+/// <summary>
+/// How <see cref="PostgresFeatureSink"/> sends a batch to the server. Every mode ends in the same ordered upsert: a
+/// stored row is never replaced by an older version (the payload's <c>updatedAt</c>).
+/// </summary>
 public enum PostgresWriteMode
 {
     /// <summary>

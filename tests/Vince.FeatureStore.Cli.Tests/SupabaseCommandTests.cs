@@ -66,7 +66,7 @@ public sealed class SupabaseCommandTests(PostgresFixture fixture) : IClassFixtur
         Assert.Equal(Trades, rows.Count);
         for (int i = 0; i < Trades; i++)
         {
-            Db.AssertPayload(TradeData.IsCompleted(i) ? TradeData.Complete(i) : TradeData.Decision(i), rows[$"t-{i:D4}"].Payload);
+            Db.AssertPayloadAsRecorded(TradeData.IsCompleted(i) ? TradeData.Complete(i) : TradeData.Decision(i), rows[$"t-{i:D4}"].Payload);
         }
 
         int posts = server.Requests.Count(r => r.Method == "POST");

@@ -68,7 +68,10 @@ public sealed class JsonlToSupabaseSyncTests(PostgresFixture fixture) : IClassFi
 
         var rows = await h.RowsAsync();
         Assert.Equal(121, rows.Count);
-        Db.AssertPayload(closed, rows["s-001"].Payload);
+        // The row is the version the store logged: the record as recorded, with the order the store gave it.
+        FeatureRecord logged = await new FeatureLogReader(dir.Path).ReadRecordsAsync().FirstAsync(r => r.Id == "s-001");
+        Assert.NotNull(logged.UpdatedAt);
+        Db.AssertPayload(closed with { UpdatedAt = logged.UpdatedAt }, rows["s-001"].Payload);
         Assert.Equal(122, h.Posts().Sum(p => p.Rows));
     }
 

@@ -20,6 +20,9 @@ internal static partial class PostgresLog
     [LoggerMessage(EventId = 2004, Level = LogLevel.Error, Message = "Postgres sink {Sink}: the server reported {Actual} affected row(s) for {Expected} record(s) in {Table}; the batch was rolled back")]
     public static partial void AffectedRowsMismatch(ILogger logger, string sink, long actual, int expected, string table);
 
+    [LoggerMessage(EventId = 2020, Level = LogLevel.Debug, Message = "Postgres sink {Sink}: kept {Rows} row(s) of {Table} that already hold a newer version than the batch's (ordered upserts)")]
+    public static partial void NewerVersionsKept(ILogger logger, string sink, long rows, string table);
+
     [LoggerMessage(EventId = 2006, Level = LogLevel.Warning, Message = "Postgres sink {Sink}: record {Id} contains U+0000, which PostgreSQL cannot store; it is stored as U+FFFD (the JSONL log keeps the original)")]
     public static partial void NulReplaced(ILogger logger, string sink, string id);
 

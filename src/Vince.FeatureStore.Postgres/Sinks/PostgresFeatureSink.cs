@@ -17,8 +17,11 @@ namespace Vince.FeatureStore.Postgres;
 /// <remarks>
 /// <para>Each batch is one transaction: the last version per id is kept (a batch may hold the decision and the
 /// outcome of one trade), the rows are sent by binary <c>COPY</c> into a temporary staging table or as
-/// <c>unnest</c> arrays (<see cref="PostgresWriteMode"/>), and one <c>INSERT … ON CONFLICT (id) DO UPDATE</c>
-/// upserts them. The affected row count is checked before commit; a mismatch rolls the batch back and fails it.</para>
+/// <c>unnest</c> arrays (<see cref="PostgresWriteMode"/>), and one <c>INSERT … ON CONFLICT (id) DO UPDATE … WHERE</c>
+/// upserts them: a stored row is replaced only by a version that is not older (by the payload's <c>updatedAt</c>; a
+/// version without one is older than any with one), so racing writers and replays never put an older version back.
+/// Before commit every row of the batch must be written or hold a newer version; anything else (a trigger dropping
+/// rows) rolls the batch back and fails it.</para>
 /// <para>The sink never retries: it throws, and the feature store's pipeline retries the same batch later from
 /// its durable cursor. Writes are idempotent by id, so a batch sent twice leaves one row per id.</para>
 /// <para>Passwords never appear in its log events or exception messages.</para>
@@ -38,6 +41,8 @@ public sealed class PostgresFeatureSink : IFeatureSink, IAsyncDisposable, IDispo
     private readonly string _copyToStaging;
     private readonly string _upsertFromStaging;
     private readonly string _upsertFromUnnest;
+    private readonly string _countNewerFromStaging;
+    private readonly string _countNewerFromUnnest;
     private int _effectiveMode = -1; // a PostgresWriteMode once initialized; read from any thread
     private int _disposed;
 
@@ -86,12 +91,21 @@ public sealed class PostgresFeatureSink : IFeatureSink, IAsyncDisposable, IDispo
         _timeoutSeconds = (int)Math.Ceiling(_options.CommandTimeout.TotalSeconds);
         _who = $"Postgres sink '{_options.Name}'";
 
-        const string upsertTail = " ON CONFLICT (id) DO UPDATE SET created_at = EXCLUDED.created_at, payload = EXCLUDED.payload";
+        // Ordered upserts: a stored row is replaced only by a version that is not older (RecordVersionOrder), so two
+        // writers, a replay from an old cursor or a sync beside the sink can never put an older version back.
+        string upsertTail = " ON CONFLICT (id) DO UPDATE SET created_at = EXCLUDED.created_at, payload = EXCLUDED.payload WHERE "
+                            + RecordVersionOrder.SqlReplaces(incoming: "EXCLUDED.payload", stored: "t.payload");
+        string insert = $"INSERT INTO {_table.Qualified} AS t (id, created_at, payload) ";
+        const string unnest = "unnest(@ids, @created_at, @payloads) AS u(id, created_at, payload)";
         _createStaging = $"CREATE TEMP TABLE {StagingTable} (id text NOT NULL, created_at timestamptz NOT NULL, payload jsonb NOT NULL) ON COMMIT DROP";
         _copyToStaging = $"COPY {StagingTable} (id, created_at, payload) FROM STDIN (FORMAT BINARY)";
-        _upsertFromStaging = $"INSERT INTO {_table.Qualified} (id, created_at, payload) SELECT id, created_at, payload FROM {StagingTable}" + upsertTail;
-        _upsertFromUnnest = $"INSERT INTO {_table.Qualified} (id, created_at, payload) SELECT u.id, u.created_at, u.payload::jsonb " +
-                            "FROM unnest(@ids, @created_at, @payloads) AS u(id, created_at, payload)" + upsertTail;
+        _upsertFromStaging = insert + $"SELECT id, created_at, payload FROM {StagingTable}" + upsertTail;
+        _upsertFromUnnest = insert + $"SELECT u.id, u.created_at, u.payload::jsonb FROM {unnest}" + upsertTail;
+
+        // Rows the upsert left alone must hold a newer version (the conflicting rows stay locked until commit).
+        string newerStored = $" JOIN {_table.Qualified} AS t ON t.id = s.id WHERE {RecordVersionOrder.SqlOrderOf("t.payload")} > {RecordVersionOrder.SqlOrderOf("s.payload")}";
+        _countNewerFromStaging = $"SELECT count(*) FROM {StagingTable} AS s" + newerStored;
+        _countNewerFromUnnest = $"SELECT count(*) FROM (SELECT u.id, u.payload::jsonb AS payload FROM {unnest}) AS s" + newerStored;
     }
 
     /// <inheritdoc />
@@ -168,8 +182,9 @@ public sealed class PostgresFeatureSink : IFeatureSink, IAsyncDisposable, IDispo
     }
 
     /// <summary>
-    /// Upserts the batch in one transaction: the last version per id, sent by COPY or unnest, then one
-    /// <c>INSERT … ON CONFLICT (id) DO UPDATE</c>. Throws on any failure, after which nothing of the batch is stored.
+    /// Upserts the batch in one transaction: the newest version per id, sent by COPY or unnest, then one
+    /// <c>INSERT … ON CONFLICT (id) DO UPDATE</c> that leaves a row holding a newer version alone. Throws on any
+    /// failure, after which nothing of the batch is stored.
     /// </summary>
     /// <param name="records">The batch in log order.</param>
     /// <param name="cancellationToken">Cancelled when the store stops.</param>
@@ -194,23 +209,28 @@ public sealed class PostgresFeatureSink : IFeatureSink, IAsyncDisposable, IDispo
         List<FeatureRecord> rows = FeatureBatches.LastVersionPerId(records);
         await using NpgsqlConnection connection = await PostgresConnector.OpenAsync(_dataSource, _who, cancellationToken).ConfigureAwait(false);
         await using NpgsqlTransaction transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-        long affected = mode == PostgresWriteMode.Unnest
+        (long affected, long newerStored) = mode == PostgresWriteMode.Unnest
             ? await UpsertWithUnnestAsync(connection, transaction, rows, cancellationToken).ConfigureAwait(false)
             : await UpsertWithCopyAsync(connection, transaction, rows, cancellationToken).ConfigureAwait(false);
-        if (affected != rows.Count)
+        if (affected + newerStored != rows.Count)
         {
             PostgresLog.AffectedRowsMismatch(_logger, Name, affected, rows.Count, _table.Display);
             await transaction.RollbackAsync(CancellationToken.None).ConfigureAwait(false);
             throw new InvalidOperationException(
-                $"{_who}: upserting {rows.Count} record(s) into {_table.Display} affected {affected} row(s); the batch was rolled back. " +
-                "A trigger or rule on the table may be dropping rows.");
+                $"{_who}: upserting {rows.Count} record(s) into {_table.Display} affected {affected} row(s), and {newerStored} other row(s) hold a newer version; " +
+                "the batch was rolled back. A trigger or rule on the table may be dropping rows.");
         }
 
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        if (newerStored > 0)
+        {
+            PostgresLog.NewerVersionsKept(_logger, Name, newerStored, _table.Display);
+        }
+
         if (_logger.IsEnabled(LogLevel.Debug))
         {
             double elapsedMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-            PostgresLog.BatchWritten(_logger, Name, rows.Count, records.Count, mode, elapsedMs);
+            PostgresLog.BatchWritten(_logger, Name, (int)affected, records.Count, mode, elapsedMs);
         }
     }
 
@@ -264,7 +284,8 @@ public sealed class PostgresFeatureSink : IFeatureSink, IAsyncDisposable, IDispo
         return on > 0 ? version[..on] : version;
     }
 
-    private async Task<long> UpsertWithCopyAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, List<FeatureRecord> rows, CancellationToken cancellationToken)
+    /// <returns>The rows the upsert wrote, and (only when that is not all of them) the rows it left alone because they hold a newer version.</returns>
+    private async Task<(long Affected, long NewerStored)> UpsertWithCopyAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, List<FeatureRecord> rows, CancellationToken cancellationToken)
     {
         await using (NpgsqlCommand create = new(_createStaging, connection, transaction))
         {
@@ -293,12 +314,25 @@ public sealed class PostgresFeatureSink : IFeatureSink, IAsyncDisposable, IDispo
             throw new InvalidOperationException($"{_who}: COPY stored {copied} of {rows.Count} row(s) in the staging table.");
         }
 
-        await using NpgsqlCommand upsert = new(_upsertFromStaging, connection, transaction);
-        upsert.CommandTimeout = _timeoutSeconds;
-        return await upsert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        long affected;
+        await using (NpgsqlCommand upsert = new(_upsertFromStaging, connection, transaction))
+        {
+            upsert.CommandTimeout = _timeoutSeconds;
+            affected = await upsert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        if (affected == rows.Count)
+        {
+            return (affected, 0);
+        }
+
+        await using NpgsqlCommand countNewer = new(_countNewerFromStaging, connection, transaction);
+        countNewer.CommandTimeout = _timeoutSeconds;
+        return (affected, (long)(await countNewer.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!);
     }
 
-    private async Task<long> UpsertWithUnnestAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, List<FeatureRecord> rows, CancellationToken cancellationToken)
+    /// <returns>As <see cref="UpsertWithCopyAsync"/>.</returns>
+    private async Task<(long Affected, long NewerStored)> UpsertWithUnnestAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, List<FeatureRecord> rows, CancellationToken cancellationToken)
     {
         string[] ids = new string[rows.Count];
         DateTime[] createdAt = new DateTime[rows.Count];
@@ -310,12 +344,28 @@ public sealed class PostgresFeatureSink : IFeatureSink, IAsyncDisposable, IDispo
             payloads[i] = Encoding.UTF8.GetString(Payload(rows[i]));
         }
 
-        await using NpgsqlCommand upsert = new(_upsertFromUnnest, connection, transaction);
-        upsert.CommandTimeout = _timeoutSeconds;
-        upsert.Parameters.Add(new NpgsqlParameter<string[]>("ids", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = ids });
-        upsert.Parameters.Add(new NpgsqlParameter<DateTime[]>("created_at", NpgsqlDbType.Array | NpgsqlDbType.TimestampTz) { TypedValue = createdAt });
-        upsert.Parameters.Add(new NpgsqlParameter<string[]>("payloads", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = payloads });
-        return await upsert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        long affected;
+        await using (NpgsqlCommand upsert = UnnestCommand(_upsertFromUnnest))
+        {
+            affected = await upsert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        if (affected == rows.Count)
+        {
+            return (affected, 0);
+        }
+
+        await using NpgsqlCommand countNewer = UnnestCommand(_countNewerFromUnnest);
+        return (affected, (long)(await countNewer.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!);
+
+        NpgsqlCommand UnnestCommand(string sql)
+        {
+            NpgsqlCommand command = new(sql, connection, transaction) { CommandTimeout = _timeoutSeconds };
+            command.Parameters.Add(new NpgsqlParameter<string[]>("ids", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = ids });
+            command.Parameters.Add(new NpgsqlParameter<DateTime[]>("created_at", NpgsqlDbType.Array | NpgsqlDbType.TimestampTz) { TypedValue = createdAt });
+            command.Parameters.Add(new NpgsqlParameter<string[]>("payloads", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = payloads });
+            return command;
+        }
     }
 
     internal static NpgsqlDataSource CreateDataSource(PostgresSinkOptions options, Func<string, string?> environment)

@@ -2,8 +2,9 @@ namespace Vince.FeatureStore.Supabase;
 
 /// <summary>
 /// The SQL that prepares a Supabase project for the sink (<c>supabase-feature-store-bootstrap.sql</c>, shipped in the
-/// assembly): the table, its indexes (<c>created_at</c>; asset; complete trades), row level security on, the private
-/// <c>vince-ml-models</c> bucket when Storage is installed, and a PostgREST schema reload. Idempotent.
+/// assembly): the table, its indexes (<c>created_at</c>; asset; complete trades), the trigger that keeps a stored row
+/// when an upsert brings an older version of it (ordered by the payload's <c>updatedAt</c>), row level security on,
+/// the private <c>vince-ml-models</c> bucket when Storage is installed, and a PostgREST schema reload. Idempotent.
 /// </summary>
 public static class SupabaseBootstrap
 {
@@ -14,7 +15,11 @@ public static class SupabaseBootstrap
 
     private const string AnonWritesResourceName = "Vince.FeatureStore.Supabase.supabase-anon-writes.sql";
 
-    private static readonly Lazy<string> Script = new(() => Load(ResourceName));
+    // The trigger's condition is the one the Postgres sink's upsert uses (RecordVersionOrder), filled in here so the rule lives once.
+    private const string ReplacesPlaceholder = "{{incoming NEW.payload replaces stored OLD.payload}}";
+
+    private static readonly Lazy<string> Script = new(() => Load(ResourceName).Replace(
+        ReplacesPlaceholder, RecordVersionOrder.SqlReplaces(incoming: "NEW.payload", stored: "OLD.payload"), StringComparison.Ordinal));
 
     private static readonly Lazy<string> AnonWrites = new(() => Load(AnonWritesResourceName));
 

@@ -16,12 +16,13 @@ namespace Vince.FeatureStore.Supabase;
 /// one row per record id holding its latest version. No Supabase SDK: <see cref="HttpClient"/> and System.Text.Json.
 /// </summary>
 /// <remarks>
-/// <para>A batch keeps the last version per id and is sent in requests bounded by
+/// <para>A batch keeps the newest version per id and is sent in requests bounded by
 /// <see cref="SupabaseOptions.MaxBatchRows"/> and <see cref="SupabaseOptions.MaxBatchBytes"/>. Transient failures
 /// (network, timeout, 408, 429, 5xx) are retried within the write, honouring <c>Retry-After</c>; when they persist,
 /// or on a permanent failure (400, 401, 403, 404, …), the write throws <see cref="SupabaseRequestException"/> and the
 /// feature store's pipeline re-sends the batch later from its durable cursor. Writes are upserts, so re-sending is
-/// harmless. A <c>413</c> splits the request in halves down to one row.</para>
+/// harmless, and ordered: the trigger that <see cref="SupabaseBootstrap"/> installs keeps a stored row when the
+/// incoming version is older (by the payload's <c>updatedAt</c>). A <c>413</c> splits the request in halves down to one row.</para>
 /// <para>The key is sent only in the <c>apikey</c> and <c>Authorization</c> headers: never logged, never in an
 /// exception message, never in <see cref="object.ToString"/>.</para>
 /// </remarks>

@@ -4,8 +4,9 @@ namespace Vince.FeatureStore;
 internal static class FeatureBatches
 {
     /// <summary>
-    /// The last version of each id in <paramref name="records"/>, in the order the ids first appear. A batch may
-    /// hold a decision and its outcome; one SQL statement cannot upsert the same row twice.
+    /// The newest version of each id in <paramref name="records"/> (<see cref="RecordVersionOrder.Replaces"/>: the last
+    /// one in log order unless an earlier one has a higher <c>updatedAt</c>), in the order the ids first appear. A batch
+    /// may hold a decision and its outcome; one SQL statement cannot upsert the same row twice.
     /// </summary>
     /// <param name="records">A batch in log order.</param>
     /// <returns>One record per id.</returns>
@@ -24,7 +25,10 @@ internal static class FeatureBatches
 
             if (positions.TryGetValue(record.Id, out int position))
             {
-                latest[position] = record;
+                if (RecordVersionOrder.Replaces(record, latest[position]))
+                {
+                    latest[position] = record;
+                }
             }
             else
             {

@@ -126,8 +126,7 @@ internal sealed class FeatureLogWriter
                     FeatureRecord? version = item.Record ?? await ApplyUpdateAsync(item.Update!, batch).ConfigureAwait(false);
                     if (version is not null)
                     {
-                        _openRecords.Track(version);
-                        batch.Add(version);
+                        batch.Add(_openRecords.Track(version));
                     }
                 }
 

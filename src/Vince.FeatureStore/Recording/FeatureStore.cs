@@ -92,7 +92,7 @@ public sealed class FeatureStore : IFeatureStore, IAsyncDisposable
         var writer = new FeatureLogWriter(
             queue,
             log,
-            new OpenRecordIndex(DataDirectory, options.OpenRecordCapacity),
+            new OpenRecordIndex(DataDirectory, options.OpenRecordCapacity, _time),
             unmatched,
             new LogRetention(options.RetainJsonlDays, DataDirectory, log, shippers.All, _logger, _time),
             shippers,

@@ -3,10 +3,11 @@ namespace Vince.FeatureStore.Recording;
 /// <summary>
 /// The latest version of each open record (no outcome, not avoided), so an execution or outcome can be applied to
 /// it. Bounded by <see cref="FeatureStoreOptions.OpenRecordCapacity"/>, oldest first out. After a restart the open
-/// records are in the log only: the first update that misses triggers one scan of the log. Used by the log writer
-/// alone, so it needs no locking.
+/// records are in the log only: the first update that misses triggers one scan of the log. It also gives each version
+/// its <see cref="FeatureRecord.UpdatedAt"/>, after the previous version it knows (<see cref="RecordVersionOrder.Next"/>).
+/// Used by the log writer alone, so it needs no locking.
 /// </summary>
-internal sealed class OpenRecordIndex(string dataDirectory, int capacity)
+internal sealed class OpenRecordIndex(string dataDirectory, int capacity, TimeProvider time)
 {
     private readonly Dictionary<string, FeatureRecord> _open = new(StringComparer.Ordinal);
     private readonly Queue<string> _order = new();
@@ -24,7 +25,7 @@ internal sealed class OpenRecordIndex(string dataDirectory, int capacity)
         {
             if (record.Outcome is null && record.Avoided is null && !_open.ContainsKey(record.Id))
             {
-                Track(record);
+                Remember(record);
             }
         }
 
@@ -35,8 +36,26 @@ internal sealed class OpenRecordIndex(string dataDirectory, int capacity)
     public FeatureRecord? Apply(RecordUpdate update)
         => _open.TryGetValue(update.Id, out FeatureRecord? current) ? update.ApplyTo(current) : null;
 
-    /// <summary>Notes a version on its way to the log: an open one becomes the record's latest, a closed one leaves the index.</summary>
-    public void Track(FeatureRecord record)
+    /// <summary>
+    /// Stamps a version on its way to the log with its <see cref="FeatureRecord.UpdatedAt"/>, after the record's
+    /// previous version (the open one known here, or the one the version was made from), and notes it: an open
+    /// version becomes the record's latest, a closed one leaves the index.
+    /// </summary>
+    /// <returns>The version as it is to be written.</returns>
+    public FeatureRecord Track(FeatureRecord record)
+    {
+        long? previous = record.UpdatedAt;
+        if (_open.TryGetValue(record.Id, out FeatureRecord? known) && known.UpdatedAt > previous.GetValueOrDefault(long.MinValue))
+        {
+            previous = known.UpdatedAt;
+        }
+
+        FeatureRecord stamped = record with { UpdatedAt = RecordVersionOrder.Next(time.GetUtcNow().ToUnixTimeMilliseconds(), previous) };
+        Remember(stamped);
+        return stamped;
+    }
+
+    private void Remember(FeatureRecord record)
     {
         if (record.Outcome is not null || record.Avoided is not null)
         {

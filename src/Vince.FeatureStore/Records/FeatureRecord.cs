@@ -58,6 +58,16 @@ public sealed record FeatureRecord
     /// <summary>Set when the signal was evaluated but not traded.</summary>
     public AvoidedDecision? Avoided { get; init; }
 
+    /// <summary>
+    /// The order of this version among the versions of <see cref="Id"/>, Unix epoch milliseconds: the store sets it on
+    /// every version it writes, strictly increasing per id, and the sinks never replace a stored row by a version
+    /// with a lower one. <see langword="null"/> for a version written without it (an old log, the original bot's
+    /// rows), which is older than any version that has one. Not a training column.
+    /// </summary>
+    [JsonPropertyName(RecordVersionOrder.JsonKey)]
+    [JsonConverter(typeof(LenientNullableInt64Converter))]
+    public long? UpdatedAt { get; init; }
+
     /// <summary>Keys this type does not model (e.g. <c>preMortem</c>, <c>wtt</c>); written back unchanged.</summary>
     [JsonExtensionData]
     public Dictionary<string, JsonElement>? ExtensionData { get; set; }

@@ -30,7 +30,7 @@ internal sealed partial class FeatureRecordReader
     private static readonly JsonReaderOptions ReaderOptions = new() { MaxDepth = RecordLimits.MaxJsonDepth };
 
     internal static readonly KeyTable RecordKeys = new(
-        ["id", "timestamp", "asset", "market", "session", "signal", "regime", "news", "decisionDrivers", "execution", "outcome", "labels", "avoided"],
+        ["id", "timestamp", "asset", "market", "session", "signal", "regime", "news", "decisionDrivers", "execution", "outcome", "labels", "avoided", "updatedAt"],
         ignored: ["isComplete", "timestampUtc"]);
 
     // One reader per thread: the log reader parses lines on all cores.
@@ -83,6 +83,7 @@ internal sealed partial class FeatureRecordReader
         OutcomeFeatures? outcome = null;
         FeatureLabels? labels = null;
         AvoidedDecision? avoided = null;
+        long? updatedAt = null;
         Dictionary<string, JsonElement>? extension = null;
         int next = 0;
         while (NextProperty(ref reader, ref extension, RecordKeys, ref next, out int key))
@@ -102,6 +103,7 @@ internal sealed partial class FeatureRecordReader
                 case 10: outcome = StartSection(ref reader) ? ReadOutcomeFeatures(ref reader) : null; break;
                 case 11: labels = StartSection(ref reader) ? ReadFeatureLabels(ref reader) : null; break;
                 case 12: avoided = StartSection(ref reader) ? ReadAvoidedDecision(ref reader) : null; break;
+                case 13: updatedAt = NullableInt64(ref reader); break;
             }
         }
 
@@ -127,6 +129,7 @@ internal sealed partial class FeatureRecordReader
             Outcome = outcome,
             Labels = labels,
             Avoided = avoided,
+            UpdatedAt = updatedAt,
             ExtensionData = extension,
         };
     }

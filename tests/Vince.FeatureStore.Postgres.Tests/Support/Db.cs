@@ -46,5 +46,13 @@ internal static class Db
         Assert.True(JsonNode.DeepEquals(want, got), $"Stored payload differs.\nExpected: {want?.ToJsonString()}\nStored:   {got?.ToJsonString()}");
     }
 
+    /// <summary>Whether the stored jsonb is <paramref name="recorded"/> as the store logged it: the same record plus the <c>updatedAt</c> the store gave it.</summary>
+    public static void AssertPayloadAsRecorded(FeatureRecord recorded, string storedJson)
+    {
+        long? updatedAt = JsonNode.Parse(storedJson)?["updatedAt"]?.GetValue<long>();
+        Assert.True(updatedAt > 0, $"The stored payload has no updatedAt: {storedJson}");
+        AssertPayload(recorded with { UpdatedAt = updatedAt }, storedJson);
+    }
+
     public static DateTime Utc(long unixMs) => DateTime.UnixEpoch.AddMilliseconds(unixMs);
 }
