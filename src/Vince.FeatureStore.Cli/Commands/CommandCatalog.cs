@@ -16,5 +16,7 @@ internal static class CommandCatalog
         ModelsCommand.Pull,
         ModelsCommand.Push,
         TrainCommand.Spec,
+        DeadLetterCommand.List,
+        DeadLetterCommand.Retry,
     ];
 }
