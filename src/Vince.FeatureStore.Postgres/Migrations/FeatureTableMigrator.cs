@@ -147,13 +147,13 @@ internal static class FeatureTableMigrator
             if (!CanHoldIds(id.Type))
             {
                 problems.Add($"id is {id.Type}, which cannot hold ids of up to {RecordLimits.MaxIdLength} characters");
-                fixes.Add($"ALTER TABLE {table.Qualified} ALTER COLUMN id TYPE text;");
+                fixes.Add($"ALTER TABLE {table.Display} ALTER COLUMN id TYPE text;");
             }
 
             if (!id.Unique)
             {
                 problems.Add("id is not the primary key (the upsert needs ON CONFLICT (id))");
-                fixes.Add($"ALTER TABLE {table.Qualified} ADD PRIMARY KEY (id);");
+                fixes.Add($"ALTER TABLE {table.Display} ADD PRIMARY KEY (id);");
             }
         }
         else
@@ -164,7 +164,10 @@ internal static class FeatureTableMigrator
         foreach (var extra in columns.Where(c => c.RequiredWithoutDefault && !IsWrittenColumn(c.Name)))
         {
             problems.Add($"column {extra.Name} is NOT NULL without a default, and the sink writes only {string.Join(", ", WrittenColumns)}");
-            fixes.Add($"ALTER TABLE {table.Qualified} ALTER COLUMN {PostgresTableName.Quote(extra.Name)} DROP NOT NULL;");
+
+            // Schema and table are lower-case identifiers (validated), so the plain name is valid SQL; a column may need quotes.
+            string column = extra.Name.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c == '_') ? extra.Name : PostgresTableName.Quote(extra.Name);
+            fixes.Add($"ALTER TABLE {table.Display} ALTER COLUMN {column} DROP NOT NULL;");
         }
 
         if (problems.Count > 0)

@@ -20,7 +20,7 @@ public sealed partial class MetricsDocumentationTests
         using var dir = new TempDirectory();
         // A line a sink must skip, next to a good one, already in the log.
         File.WriteAllLines(dir.File("features_2026-01-22_1769100000000.jsonl"), ["{\"id\": tor", TestRecords.Line(TestRecords.Decision("old"))]);
-        var sink = new RecordingSink("docs") { FailWhen = attempt => attempt == 1 };
+        var sink = new RecordingSink("docs") { FailWhen = attempt => attempt == 1, RefuseWhen = r => r.Id == "refused" };
         var store = new FeatureStore(TestStores.Options(dir.Path, o =>
         {
             o.QueueCapacity = 2;
@@ -36,6 +36,8 @@ public sealed partial class MetricsDocumentationTests
             await store.FlushAsync(); // room in the queue again
             store.Record(TestRecords.Decision("poison") with { ExtensionData = new() { ["broken"] = default } });
             store.RecordOutcome("no-such-id", TestRecords.Win());
+            store.Record(TestRecords.Decision("refused")); // parked in the dead-letter file
+            store.Record(TestRecords.Decision("accepted"));
             await store.FlushAsync();
             metrics.Collect();
             await store.WaitForSinksAsync();
