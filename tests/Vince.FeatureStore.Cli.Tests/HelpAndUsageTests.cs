@@ -16,6 +16,8 @@ public sealed class HelpAndUsageTests
         { "parity", ["--data DIR", "--models DIR", "--max-listed N", "--json"] },
         { "models pull", ["--models DIR", "--url URL", "--bucket NAME", "SUPABASE_SERVICE_ROLE_KEY"] },
         { "models push", ["--models DIR", "--url URL", "--bucket NAME", "SUPABASE_SERVICE_ROLE_KEY"] },
+        { "deadletter list", ["--data DIR", "--sink NAME", "--json", ".deadletter/<sink>.jsonl"] },
+        { "deadletter retry", ["--data DIR", "--sink NAME", "--target KIND", "postgres, supabase", "--table NAME", "--schema NAME", "--url URL", "POSTGRES_URL", "SUPABASE_SERVICE_ROLE_KEY"] },
         { "train", ["--data DIR", "--output DIR", "--min-samples N", "--trainer NAME", "python, dotnet", "ML.NET", "--command CMD", "--script PATH", "--timeout SECONDS", "--push"] },
     };
 

@@ -36,6 +36,7 @@ public sealed partial class MetricsDocumentationTests
             await store.FlushAsync(); // room in the queue again
             store.Record(TestRecords.Decision("poison") with { ExtensionData = new() { ["broken"] = default } });
             store.RecordOutcome("no-such-id", TestRecords.Win());
+            await store.FlushAsync();
             store.Record(TestRecords.Decision("refused")); // parked in the dead-letter file
             store.Record(TestRecords.Decision("accepted"));
             await store.FlushAsync();
@@ -77,7 +78,8 @@ public sealed partial class MetricsDocumentationTests
         Assert.Equal(1, metrics.Sum("vince.featurestore.records.unmatched_updates"));
         Assert.Equal(1, metrics.Sum("vince.featurestore.log.skipped_lines", new("sink", "docs")));
         Assert.Equal(1, metrics.Sum("vince.featurestore.sink.retries", new("sink", "docs")));
-        Assert.Equal(3, metrics.Sum("vince.featurestore.sink.written", new("sink", "docs"))); // old, a, b
+        Assert.Equal(4, metrics.Sum("vince.featurestore.sink.written", new("sink", "docs"))); // old, a, b, accepted
+        Assert.Equal(1, metrics.Sum("vince.featurestore.sink.dead_lettered", new("sink", "docs"))); // refused
     }
 
     private static List<(string Name, string Kind, string Unit, string[] Tags)> ReadTable()
