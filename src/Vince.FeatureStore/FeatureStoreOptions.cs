@@ -70,6 +70,14 @@ public sealed class FeatureStoreOptions
     public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>
+    /// While a sink is blocked by a permanent failure (<see cref="FeatureSinkFailureKind.Permanent"/>: wrong password,
+    /// missing or incompatible table, …), how often at most its error line is repeated as a reminder. The sink is
+    /// re-probed with the retry backoff (capped by <see cref="RetryMaxDelay"/>) in between, quietly. At least 1 s.
+    /// Default 5 minutes.
+    /// </summary>
+    public TimeSpan BlockedReminderInterval { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>
     /// Open records (no outcome yet) kept in memory to apply <see cref="FeatureStore.RecordExecution"/> and
     /// <see cref="FeatureStore.RecordOutcome"/>. Older ones are found in the log when needed. Default 10 000.
     /// </summary>
@@ -150,6 +158,11 @@ public sealed class FeatureStoreOptions
         if (ShutdownTimeout < TimeSpan.Zero)
         {
             errors.Add($"{nameof(ShutdownTimeout)} must not be negative (was {ShutdownTimeout}).");
+        }
+
+        if (BlockedReminderInterval < TimeSpan.FromSeconds(1))
+        {
+            errors.Add($"{nameof(BlockedReminderInterval)} must be at least 1 second (was {BlockedReminderInterval}).");
         }
 
         if (OpenRecordCapacity < 0)

@@ -17,6 +17,9 @@ public sealed class RecordingSink(string name) : IFeatureSink
     /// <summary>Decides per write attempt (1-based) whether to throw.</summary>
     public Func<int, bool> FailWhen { get; set; } = _ => false;
 
+    /// <summary>Records the sink refuses permanently (<see cref="FeatureSinkFailureKind.RecordRejected"/>): a batch holding one fails whole.</summary>
+    public Func<FeatureRecord, bool> RefuseWhen { get; set; } = _ => false;
+
     /// <summary>When set, writes wait for it (a stalled sink).</summary>
     public TaskCompletionSource? Gate { get; set; }
 
@@ -41,6 +44,11 @@ public sealed class RecordingSink(string name) : IFeatureSink
         if (FailWhen(attempt))
         {
             throw new IOException($"{Name}: injected failure on attempt {attempt}");
+        }
+
+        if (records.FirstOrDefault(RefuseWhen) is { } refused)
+        {
+            throw new FeatureSinkException(FeatureSinkFailureKind.RecordRejected, $"{Name}: record {refused.Id} is refused", "Change the test.");
         }
 
         BatchSizes.Enqueue(records.Count);

@@ -17,6 +17,8 @@ public sealed class HelpAndUsageTests
         { "models list", ["--url URL", "--bucket NAME", "latest.json", "SUPABASE_SERVICE_ROLE_KEY"] },
         { "models pull", ["--models DIR", "--run RUN", "--set-latest", "--url URL", "--bucket NAME", "SUPABASE_SERVICE_ROLE_KEY"] },
         { "models push", ["--models DIR", "--url URL", "--bucket NAME", "SUPABASE_SERVICE_ROLE_KEY"] },
+        { "deadletter list", ["--data DIR", "--sink NAME", "--json", ".deadletter/<sink>.jsonl"] },
+        { "deadletter retry", ["--data DIR", "--sink NAME", "--target KIND", "postgres, supabase", "--table NAME", "--schema NAME", "--url URL", "POSTGRES_URL", "SUPABASE_SERVICE_ROLE_KEY"] },
         { "train", ["--data DIR", "--output DIR", "--min-samples N", "--trainer NAME", "python, dotnet", "ML.NET", "--command CMD", "--script PATH", "--timeout SECONDS", "--push", "--force", "--gate-tolerance AUC"] },
     };
 

@@ -31,9 +31,10 @@ public sealed class PgliteTests(PgliteFixture fixture)
     public async Task Forcing_copy_on_PGlite_fails_clearly_before_any_COPY()
     {
         await using PostgresFeatureSink sink = NewSink(NewSchema(), PostgresWriteMode.Copy);
-        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => sink.InitializeAsync(CancellationToken.None));
+        var error = await Assert.ThrowsAsync<FeatureSinkException>(() => sink.InitializeAsync(CancellationToken.None));
+        Assert.Equal(FeatureSinkFailureKind.Permanent, error.Kind);
         Assert.Contains("PGlite", error.Message);
-        Assert.Contains("Unnest", error.Message);
+        Assert.Contains("Unnest", error.Advice);
 
         // The server is still usable.
         Assert.Equal(1, await Db.ScalarAsync<int>(fixture.Server.ConnectionString(), "SELECT 1"));

@@ -129,7 +129,8 @@ public sealed class PostgresMigrationTests(PostgresFixture fixture)
         await Db.ExecuteAsync(cs, "CREATE SCHEMA plugin_vince; CREATE TABLE plugin_vince.paper_bot_features (id text PRIMARY KEY, data json)");
 
         await using var sink = new PostgresFeatureSink(new PostgresSinkOptions { ConnectionString = cs });
-        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => sink.InitializeAsync(CancellationToken.None));
+        var error = await Assert.ThrowsAsync<FeatureSinkException>(() => sink.InitializeAsync(CancellationToken.None));
+        Assert.Equal(FeatureSinkFailureKind.Permanent, error.Kind);
         Assert.Contains("column created_at is missing", error.Message);
         Assert.Contains("column payload is missing", error.Message);
         Assert.Contains("data json", error.Message);
@@ -141,7 +142,8 @@ public sealed class PostgresMigrationTests(PostgresFixture fixture)
     {
         string cs = fixture.Cluster.ConnectionString(await fixture.Cluster.CreateDatabaseAsync("nomig"));
         await using var sink = new PostgresFeatureSink(new PostgresSinkOptions { ConnectionString = cs, MigrateOnStart = false });
-        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => sink.InitializeAsync(CancellationToken.None));
+        var error = await Assert.ThrowsAsync<FeatureSinkException>(() => sink.InitializeAsync(CancellationToken.None));
+        Assert.Equal(FeatureSinkFailureKind.Permanent, error.Kind);
         Assert.Contains("does not exist and MigrateOnStart is off", error.Message);
         Assert.Equal(0L, await Db.ScalarAsync<long>(cs, "SELECT count(*) FROM pg_namespace WHERE nspname = 'plugin_vince'"));
     }

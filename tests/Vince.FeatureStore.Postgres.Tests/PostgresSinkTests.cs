@@ -155,7 +155,8 @@ public sealed class PostgresSinkTests(PostgresFixture fixture)
                 CREATE TRIGGER drop_skips BEFORE INSERT ON plugin_vince.paper_bot_features FOR EACH ROW EXECUTE FUNCTION drop_skips();
                 """);
 
-            var error = await Assert.ThrowsAsync<InvalidOperationException>(() => sink.WriteAsync([Decision("keep"), Decision("skip-me")], CancellationToken.None));
+            var error = await Assert.ThrowsAsync<FeatureSinkException>(() => sink.WriteAsync([Decision("keep"), Decision("skip-me")], CancellationToken.None));
+            Assert.Equal(FeatureSinkFailureKind.RecordRejected, error.Kind); // the shipper bisects and parks the dropped row
             Assert.Contains("affected 1 row(s)", error.Message);
             Assert.Contains("rolled back", error.Message);
             Assert.Empty(await Db.RowsAsync(cs));
@@ -169,7 +170,9 @@ public sealed class PostgresSinkTests(PostgresFixture fixture)
         string database = await fixture.Cluster.CreateDatabaseAsync("auth");
         await using var sink = new PostgresFeatureSink(new PostgresSinkOptions { ConnectionString = fixture.Cluster.Url(database, password: wrong) });
 
-        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => sink.InitializeAsync(CancellationToken.None));
+        var error = await Assert.ThrowsAsync<FeatureSinkException>(() => sink.InitializeAsync(CancellationToken.None));
+        Assert.Equal(FeatureSinkFailureKind.Permanent, error.Kind);
+        Assert.Contains("Check the user name and password", error.Advice);
         Assert.Contains("could not log in to PostgreSQL at postgres@127.0.0.1:", error.Message);
         Assert.Contains("password authentication failed", error.Message);
         Assert.Contains("28P01", error.Message);
@@ -178,8 +181,9 @@ public sealed class PostgresSinkTests(PostgresFixture fixture)
         Assert.DoesNotContain(PostgresCluster.Password, everything);
         Assert.IsType<PostgresException>(error.InnerException);
 
-        // Writes fail the same way (the pipeline retries them).
-        var writeError = await Assert.ThrowsAsync<InvalidOperationException>(() => sink.WriteAsync([Decision("a")], CancellationToken.None));
+        // Writes fail the same way (the pipeline blocks the sink and re-probes it).
+        var writeError = await Assert.ThrowsAsync<FeatureSinkException>(() => sink.WriteAsync([Decision("a")], CancellationToken.None));
+        Assert.Equal(FeatureSinkFailureKind.Permanent, writeError.Kind);
         Assert.DoesNotContain(wrong, writeError.ToString());
     }
 
@@ -187,13 +191,15 @@ public sealed class PostgresSinkTests(PostgresFixture fixture)
     public async Task An_unknown_database_and_an_unreachable_server_are_named()
     {
         await using var missingDb = new PostgresFeatureSink(new PostgresSinkOptions { ConnectionString = fixture.Cluster.ConnectionString("no_such_db") });
-        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => missingDb.InitializeAsync(CancellationToken.None));
+        var error = await Assert.ThrowsAsync<FeatureSinkException>(() => missingDb.InitializeAsync(CancellationToken.None));
+        Assert.Equal(FeatureSinkFailureKind.Permanent, error.Kind);
         Assert.Contains("does not exist", error.Message);
         Assert.DoesNotContain(PostgresCluster.Password, error.ToString());
 
         int closedPort = ServerProcess.FreeLoopbackPort();
         await using var unreachable = new PostgresFeatureSink(new PostgresSinkOptions { ConnectionString = $"Host=127.0.0.1;Port={closedPort};Username=u;Password={PostgresCluster.Password.Replace(";", "", StringComparison.Ordinal)};Timeout=3" });
-        error = await Assert.ThrowsAsync<InvalidOperationException>(() => unreachable.InitializeAsync(CancellationToken.None));
+        error = await Assert.ThrowsAsync<FeatureSinkException>(() => unreachable.InitializeAsync(CancellationToken.None));
+        Assert.Equal(FeatureSinkFailureKind.Transient, error.Kind);
         Assert.Contains($"could not reach PostgreSQL at u@127.0.0.1:{closedPort}", error.Message);
     }
 

@@ -19,5 +19,7 @@ internal static class CommandCatalog
         TrainCommand.Spec,
         DriftCommand.Spec,
         ReportCommand.Spec,
+        DeadLetterCommand.List,
+        DeadLetterCommand.Retry,
     ];
 }

@@ -1,9 +1,8 @@
-using System.Net.Sockets;
 using Npgsql;
 
 namespace Vince.FeatureStore.Postgres;
 
-/// <summary>Opens connections and turns the usual start-up failures into messages that say what to fix, without secrets.</summary>
+/// <summary>Opens connections and turns the usual start-up failures into classified messages that say what to fix, without secrets.</summary>
 internal static class PostgresConnector
 {
     public static async Task<NpgsqlConnection> OpenAsync(NpgsqlDataSource dataSource, string who, CancellationToken cancellationToken)
@@ -18,33 +17,9 @@ internal static class PostgresConnector
         }
     }
 
-    /// <summary>A clearer exception for authentication, unknown database and unreachable server; <see langword="null"/> otherwise.</summary>
-    internal static Exception? Explain(Exception ex, NpgsqlDataSource dataSource, string who)
-    {
-        string target = Describe(dataSource);
-        if (ex is PostgresException pg)
-        {
-            if (pg.SqlState is PostgresErrorCodes.InvalidPassword or PostgresErrorCodes.InvalidAuthorizationSpecification)
-            {
-                return new InvalidOperationException(
-                    $"{who} could not log in to PostgreSQL at {target}: {pg.MessageText} (SQLSTATE {pg.SqlState}). Check the user name and password (not shown here).", ex);
-            }
-
-            if (pg.SqlState == PostgresErrorCodes.InvalidCatalogName)
-            {
-                return new InvalidOperationException($"{who}: the database in {target} does not exist: {pg.MessageText} (SQLSTATE {pg.SqlState}).", ex);
-            }
-
-            return null;
-        }
-
-        if (ex is NpgsqlException { InnerException: SocketException socket })
-        {
-            return new InvalidOperationException($"{who} could not reach PostgreSQL at {target}: {socket.Message}.", ex);
-        }
-
-        return null;
-    }
+    /// <summary>A classified exception for authentication, unknown database and unreachable server (see <see cref="PostgresFailures"/>); <see langword="null"/> otherwise.</summary>
+    internal static FeatureSinkException? Explain(Exception ex, NpgsqlDataSource dataSource, string who)
+        => PostgresFailures.Classify(ex, who, table: null, Describe(dataSource));
 
     internal static string Describe(NpgsqlDataSource dataSource)
     {

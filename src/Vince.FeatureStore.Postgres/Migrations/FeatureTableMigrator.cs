@@ -33,8 +33,10 @@ internal static class FeatureTableMigrator
 
         if (!createIfMissing)
         {
-            throw new InvalidOperationException(
-                $"The table {table.Display} does not exist and MigrateOnStart is off. Create it (id text primary key, created_at timestamptz not null, payload jsonb not null) or turn MigrateOnStart on.");
+            throw new FeatureSinkException(
+                FeatureSinkFailureKind.Permanent,
+                $"The table {table.Display} does not exist and MigrateOnStart is off.",
+                $"Create it ({ExpectedShape}; PostgresBootstrap.GetSql has the script) or turn MigrateOnStart on.");
         }
 
         await using NpgsqlTransaction transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
@@ -116,44 +118,103 @@ internal static class FeatureTableMigrator
     private static async Task VerifyColumnsAsync(NpgsqlConnection connection, PostgresTableName table, int timeout, CancellationToken cancellationToken)
     {
         const string sql = """
-            SELECT a.attname, format_type(a.atttypid, a.atttypmod)
+            SELECT a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull AND NOT a.atthasdef AND a.attidentity = '' AND a.attgenerated = '',
+                   EXISTS (SELECT 1 FROM pg_catalog.pg_index i
+                           WHERE i.indrelid = a.attrelid AND i.indisunique AND i.indnkeyatts = 1 AND i.indkey[0] = a.attnum
+                             AND i.indexprs IS NULL AND i.indpred IS NULL)
             FROM pg_catalog.pg_attribute a
             WHERE a.attrelid = to_regclass(@name) AND a.attnum > 0 AND NOT a.attisdropped
+            ORDER BY a.attnum
             """;
         await using NpgsqlCommand command = new(sql, connection);
         command.CommandTimeout = timeout;
         command.Parameters.AddWithValue("name", table.Qualified);
-        var columns = new Dictionary<string, string>(StringComparer.Ordinal);
+        var columns = new List<(string Name, string Type, bool RequiredWithoutDefault, bool Unique)>();
         await using (NpgsqlDataReader reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
         {
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
-                columns[reader.GetString(0)] = reader.GetString(1);
+                columns.Add((reader.GetString(0), reader.GetString(1), reader.GetBoolean(2), reader.GetBoolean(3)));
             }
         }
 
         var problems = new List<string>();
-        Require("id", ["text", "character varying"]);
-        Require("created_at", ["timestamp with time zone"]);
-        Require("payload", ["jsonb"]);
-        if (problems.Count > 0)
+        var fixes = new List<string>();
+        Require("created_at", ["timestamp with time zone"], "timestamptz");
+        Require("payload", ["jsonb"], "jsonb");
+        if (Find("id") is { } id)
         {
-            string found = string.Join(", ", columns.Select(c => $"{c.Key} {c.Value}"));
-            throw new InvalidOperationException(
-                $"The existing table {table.Display} cannot hold feature records: {string.Join("; ", problems)}. Found columns: {found}. " +
-                "Expected id text primary key, created_at timestamptz not null, payload jsonb not null (the table is never altered).");
+            if (!CanHoldIds(id.Type))
+            {
+                problems.Add($"id is {id.Type}, which cannot hold ids of up to {RecordLimits.MaxIdLength} characters");
+                fixes.Add($"ALTER TABLE {table.Display} ALTER COLUMN id TYPE text;");
+            }
+
+            if (!id.Unique)
+            {
+                problems.Add("id is not the primary key (the upsert needs ON CONFLICT (id))");
+                fixes.Add($"ALTER TABLE {table.Display} ADD PRIMARY KEY (id);");
+            }
+        }
+        else
+        {
+            problems.Add("column id is missing");
         }
 
-        void Require(string column, string[] types)
+        foreach (var extra in columns.Where(c => c.RequiredWithoutDefault && !IsWrittenColumn(c.Name)))
         {
-            if (!columns.TryGetValue(column, out string? type))
+            problems.Add($"column {extra.Name} is NOT NULL without a default, and the sink writes only {string.Join(", ", WrittenColumns)}");
+
+            // Schema and table are lower-case identifiers (validated), so the plain name is valid SQL; a column may need quotes.
+            string column = extra.Name.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c == '_') ? extra.Name : PostgresTableName.Quote(extra.Name);
+            fixes.Add($"ALTER TABLE {table.Display} ALTER COLUMN {column} DROP NOT NULL;");
+        }
+
+        if (problems.Count > 0)
+        {
+            string found = string.Join(", ", columns.Select(c => $"{c.Name} {c.Type}"));
+            string fix = fixes.Count > 0 ? " For example: " + string.Join(" ", fixes) : "";
+            throw new FeatureSinkException(
+                FeatureSinkFailureKind.Permanent,
+                $"The existing table {table.Display} cannot hold feature records: {string.Join("; ", problems)}. Found columns: {found}.",
+                $"The table needs {ExpectedShape}; the sink never alters an existing table, so change it (or drop it and let the sink create it).{fix}");
+        }
+
+        (string Name, string Type, bool RequiredWithoutDefault, bool Unique)? Find(string name)
+            => columns.FindIndex(c => c.Name == name) is var at and >= 0 ? columns[at] : null;
+
+        void Require(string column, string[] types, string wanted)
+        {
+            if (Find(column) is not { } found)
             {
                 problems.Add($"column {column} is missing");
             }
-            else if (!types.Any(t => type.StartsWith(t, StringComparison.Ordinal)))
+            else if (!types.Any(t => found.Type.StartsWith(t, StringComparison.Ordinal)))
             {
-                problems.Add($"column {column} is {type}, expected {types[0]}");
+                problems.Add($"column {column} is {found.Type}, expected {wanted}");
             }
         }
+    }
+
+    /// <summary>What the table must look like, for advice.</summary>
+    public const string ExpectedShape = "id text primary key, created_at timestamptz not null, payload jsonb not null";
+
+    /// <summary>The columns the sink writes; any other column must be nullable or have a default.</summary>
+    public static readonly IReadOnlyList<string> WrittenColumns = ["id", "created_at", "payload"];
+
+    public static bool IsWrittenColumn(string column) => WrittenColumns.Contains(column, StringComparer.Ordinal);
+
+    /// <summary>text, or varchar without a limit or with one that fits every id.</summary>
+    private static bool CanHoldIds(string type)
+    {
+        if (type == "text" || type == "character varying")
+        {
+            return true;
+        }
+
+        const string varchar = "character varying(";
+        return type.StartsWith(varchar, StringComparison.Ordinal) && type.EndsWith(')')
+            && int.TryParse(type.AsSpan(varchar.Length, type.Length - varchar.Length - 1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int limit)
+            && limit >= RecordLimits.MaxIdLength;
     }
 }

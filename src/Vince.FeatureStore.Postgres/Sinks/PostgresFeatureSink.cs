@@ -22,8 +22,11 @@ namespace Vince.FeatureStore.Postgres;
 /// version without one is older than any with one), so racing writers and replays never put an older version back.
 /// Before commit every row of the batch must be written or hold a newer version; anything else (a trigger dropping
 /// rows) rolls the batch back and fails it.</para>
-/// <para>The sink never retries: it throws, and the feature store's pipeline retries the same batch later from
-/// its durable cursor. Writes are idempotent by id, so a batch sent twice leaves one row per id.</para>
+/// <para>The sink never retries: it throws a <see cref="FeatureSinkException"/> classified by SQLSTATE, and the feature
+/// store's pipeline retries the same batch later from its durable cursor (transient), blocks the sink until it is fixed
+/// (permanent: login, missing database or table, permissions, a table that cannot take the rows) or bisects the batch
+/// and parks a refused record (a constraint or column type refusing it). Writes are idempotent by id, so a batch sent
+/// twice leaves one row per id.</para>
 /// <para>Passwords never appear in its log events or exception messages.</para>
 /// </remarks>
 public sealed class PostgresFeatureSink : IFeatureSink, IAsyncDisposable, IDisposable
@@ -132,10 +135,23 @@ public sealed class PostgresFeatureSink : IFeatureSink, IAsyncDisposable, IDispo
     /// </summary>
     /// <param name="cancellationToken">Cancelled when the store stops.</param>
     /// <returns>A task that completes when the sink can write.</returns>
-    /// <exception cref="InvalidOperationException">Login failed, the server is unreachable, the database or table is missing or unusable.</exception>
+    /// <exception cref="FeatureSinkException">Login failed, the database or table is missing or cannot take the rows
+    /// (<see cref="FeatureSinkFailureKind.Permanent"/>, with advice), or the server is unreachable (transient).</exception>
     public async Task InitializeAsync(CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        try
+        {
+            await InitializeCoreAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (Classify(ex) is { } classified)
+        {
+            throw classified;
+        }
+    }
+
+    private async Task InitializeCoreAsync(CancellationToken cancellationToken)
+    {
         await using NpgsqlConnection connection = await PostgresConnector.OpenAsync(_dataSource, _who, cancellationToken).ConfigureAwait(false);
         string version;
         await using (NpgsqlCommand command = new("SELECT version()", connection))
@@ -154,8 +170,10 @@ public sealed class PostgresFeatureSink : IFeatureSink, IAsyncDisposable, IDispo
                 reason = pglite ? "auto: PGlite detected" : "auto: PostgreSQL";
                 break;
             case PostgresWriteMode.Copy when pglite:
-                throw new InvalidOperationException(
-                    $"{_who}: the server is PGlite, which wedges on COPY FROM STDIN; set WriteMode to Auto or Unnest.");
+                throw new FeatureSinkException(
+                    FeatureSinkFailureKind.Permanent,
+                    $"{_who}: the server is PGlite, which wedges on COPY FROM STDIN.",
+                    "Set WriteMode to Auto or Unnest.");
             default:
                 mode = _options.WriteMode;
                 reason = "configured";
@@ -189,7 +207,10 @@ public sealed class PostgresFeatureSink : IFeatureSink, IAsyncDisposable, IDispo
     /// <param name="records">The batch in log order.</param>
     /// <param name="cancellationToken">Cancelled when the store stops.</param>
     /// <returns>A task that completes when the batch is committed.</returns>
-    /// <exception cref="InvalidOperationException">The server reported a different number of affected rows (e.g. a trigger dropped rows), or login failed.</exception>
+    /// <exception cref="FeatureSinkException">The write failed, classified by SQLSTATE: login, permission or table problems are
+    /// <see cref="FeatureSinkFailureKind.Permanent"/>; a record refused by a constraint, trigger or column type (or a row
+    /// count that does not match, e.g. a trigger dropped rows) is <see cref="FeatureSinkFailureKind.RecordRejected"/>;
+    /// connection trouble is transient.</exception>
     public async Task WriteAsync(IReadOnlyList<FeatureRecord> records, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(records);
@@ -199,9 +220,24 @@ public sealed class PostgresFeatureSink : IFeatureSink, IAsyncDisposable, IDispo
             return;
         }
 
+        try
+        {
+            await WriteCoreAsync(records, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (Classify(ex) is { } classified)
+        {
+            throw classified;
+        }
+    }
+
+    private FeatureSinkException? Classify(Exception exception) => PostgresFailures.Classify(exception, _who, _table, PostgresConnector.Describe(_dataSource));
+
+    private async Task WriteCoreAsync(IReadOnlyList<FeatureRecord> records, CancellationToken cancellationToken)
+    {
+
         if (EffectiveWriteMode is not { } mode)
         {
-            await InitializeAsync(cancellationToken).ConfigureAwait(false);
+            await InitializeCoreAsync(cancellationToken).ConfigureAwait(false);
             mode = EffectiveWriteMode!.Value;
         }
 
@@ -216,9 +252,10 @@ public sealed class PostgresFeatureSink : IFeatureSink, IAsyncDisposable, IDispo
         {
             PostgresLog.AffectedRowsMismatch(_logger, Name, affected, rows.Count, _table.Display);
             await transaction.RollbackAsync(CancellationToken.None).ConfigureAwait(false);
-            throw new InvalidOperationException(
-                $"{_who}: upserting {rows.Count} record(s) into {_table.Display} affected {affected} row(s), and {newerStored} other row(s) hold a newer version; " +
-                "the batch was rolled back. A trigger or rule on the table may be dropping rows.");
+            throw new FeatureSinkException(
+                FeatureSinkFailureKind.RecordRejected,
+                $"{_who}: upserting {rows.Count} record(s) into {_table.Display} affected {affected} row(s), and {newerStored} other row(s) hold a newer version; the batch was rolled back.",
+                "A trigger or rule on the table may be dropping rows.");
         }
 
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
@@ -311,6 +348,7 @@ public sealed class PostgresFeatureSink : IFeatureSink, IAsyncDisposable, IDispo
 
         if (copied != (ulong)rows.Count)
         {
+            // COPY reports what it read; a shortfall is the server's or the connection's trouble, retried.
             throw new InvalidOperationException($"{_who}: COPY stored {copied} of {rows.Count} row(s) in the staging table.");
         }
 

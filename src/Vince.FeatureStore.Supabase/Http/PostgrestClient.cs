@@ -22,7 +22,7 @@ internal sealed class PostgrestClient
     private readonly TimeProvider _time;
     private readonly string _who;
 
-    public PostgrestClient(Func<HttpClient> http, SupabaseSettings settings, SupabaseOptions options, ILogger logger, TimeProvider time, string who)
+    public PostgrestClient(Func<HttpClient> http, SupabaseSettings settings, SupabaseOptions options, ILogger logger, TimeProvider time)
     {
         _http = http;
         _baseUrl = settings.Url ?? throw new ArgumentException("No Supabase URL.", nameof(settings));
@@ -31,8 +31,13 @@ internal sealed class PostgrestClient
         _options = options;
         _logger = logger;
         _time = time;
-        _who = who;
+        _who = Describe(options.Name);
     }
+
+    /// <summary>How messages name the sink: <c>Supabase sink '&lt;name&gt;'</c> (log events carry the bare name).</summary>
+    public static string Describe(string sinkName) => $"Supabase sink '{sinkName}'";
+
+    public string Who => _who;
 
     /// <summary>Test hook: the jitter source (returns [0, 1)).</summary>
     internal Func<double> Random { get; set; } = System.Random.Shared.NextDouble;
@@ -71,7 +76,7 @@ internal sealed class PostgrestClient
                     if (_logger.IsEnabled(LogLevel.Debug))
                     {
                         double elapsedMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-                        SupabaseLog.Response(_logger, _who, what, response.StatusCode, elapsedMs);
+                        SupabaseLog.Response(_logger, _options.Name, what, response.StatusCode, elapsedMs);
                     }
 
                     if (response.IsSuccessStatusCode)
@@ -117,7 +122,7 @@ internal sealed class PostgrestClient
             {
                 throw new SupabaseRequestException(
                     $"{_who}: {what} failed {attempt} time(s), last: {failure}. The failure looks transient; the feature store retries the batch later from its cursor.",
-                    status, isTransient: true, error, cause);
+                    status, FeatureSinkFailureKind.Transient, error, cause);
             }
 
             TimeSpan delay = retryAfter ?? Backoff(attempt);
@@ -125,20 +130,31 @@ internal sealed class PostgrestClient
             {
                 throw new SupabaseRequestException(
                     $"{_who}: {what} failed ({failure}) and the server asked to wait {delay.TotalSeconds:0.###} s (Retry-After), longer than MaxRetryDelay ({_options.MaxRetryDelay.TotalSeconds:0.###} s); the feature store retries the batch later from its cursor.",
-                    status, isTransient: true, error, cause);
+                    status, FeatureSinkFailureKind.Transient, error, cause);
             }
 
             if (_logger.IsEnabled(LogLevel.Warning))
             {
-                SupabaseLog.Retrying(_logger, _who, attempt, _options.MaxAttempts, failure, delay.TotalMilliseconds, retryAfter is null ? "" : " (Retry-After)");
+                SupabaseLog.Retrying(_logger, _options.Name, attempt, _options.MaxAttempts, failure, delay.TotalMilliseconds, retryAfter is null ? "" : " (Retry-After)");
             }
 
             await Task.Delay(delay, _time, cancellationToken).ConfigureAwait(false);
         }
     }
 
+    /// <summary>Worth retrying: 408, 429 and 5xx except 501 (Not Implemented does not change by waiting).</summary>
     internal static bool IsTransient(HttpStatusCode status)
-        => status is HttpStatusCode.RequestTimeout or HttpStatusCode.TooManyRequests || (int)status >= 500;
+        => status is HttpStatusCode.RequestTimeout or HttpStatusCode.TooManyRequests || ((int)status >= 500 && status != HttpStatusCode.NotImplemented);
+
+    /// <summary>
+    /// A refusal that is not worth retrying: a PostgreSQL data or constraint error (SQLSTATE class 22 or 23, or a
+    /// trigger's RAISE) refuses a record, which the pipeline parks; anything else (401, 403, 404, 501, PGRST codes,
+    /// 42xxx) blocks the sink until someone fixes the key, the table or the policies.
+    /// </summary>
+    internal static FeatureSinkFailureKind KindOf(HttpStatusCode status, string? code)
+        => code is { Length: 5 } && (code.StartsWith("22", StringComparison.Ordinal) || code.StartsWith("23", StringComparison.Ordinal) || code == "P0001")
+            ? FeatureSinkFailureKind.RecordRejected
+            : FeatureSinkFailureKind.Permanent;
 
     private TimeSpan Backoff(int attempt)
     {
@@ -165,7 +181,7 @@ internal sealed class PostgrestClient
 
     private SupabaseRequestException Permanent(string what, HttpStatusCode status, PostgrestError? error, Func<HttpStatusCode, string?, string?>? advice)
         => new($"{_who}: {what} failed with {(int)status} {status}: {error?.Describe() ?? "(empty body)"}. {advice?.Invoke(status, error?.Code) ?? Advice(status, error?.Code)}",
-               status, isTransient: false, error);
+               status, KindOf(status, error?.Code), error);
 
     private string Advice(HttpStatusCode status, string? code)
     {

@@ -18,9 +18,11 @@ namespace Vince.FeatureStore.Supabase;
 /// <remarks>
 /// <para>A batch keeps the newest version per id and is sent in requests bounded by
 /// <see cref="SupabaseOptions.MaxBatchRows"/> and <see cref="SupabaseOptions.MaxBatchBytes"/>. Transient failures
-/// (network, timeout, 408, 429, 5xx) are retried within the write, honouring <c>Retry-After</c>; when they persist,
-/// or on a permanent failure (400, 401, 403, 404, …), the write throws <see cref="SupabaseRequestException"/> and the
-/// feature store's pipeline re-sends the batch later from its durable cursor. Writes are upserts, so re-sending is
+/// (network, timeout, 408, 429, 5xx other than 501) are retried within the write, honouring <c>Retry-After</c>; when
+/// they persist the write throws a transient <see cref="SupabaseRequestException"/> and the feature store's pipeline
+/// re-sends the batch later from its durable cursor. 401, 403, 404, 501 and other refusals of the request are
+/// <see cref="FeatureSinkFailureKind.Permanent"/> (the sink is blocked until fixed); a PostgreSQL constraint or value
+/// error is <see cref="FeatureSinkFailureKind.RecordRejected"/> (the pipeline finds and parks the record). Writes are upserts, so re-sending is
 /// harmless, and ordered: the trigger that <see cref="SupabaseBootstrap"/> installs keeps a stored row when the
 /// incoming version is older (by the payload's <c>updatedAt</c>). A <c>413</c> splits the request in halves down to one row.</para>
 /// <para>The key is sent only in the <c>apikey</c> and <c>Authorization</c> headers: never logged, never in an
@@ -78,8 +80,8 @@ public sealed class SupabaseFeatureSink : IFeatureSink
 
         Settings = settings;
         _logger = logger ?? NullLogger.Instance;
-        _who = $"Supabase sink '{_options.Name}'";
-        _client = new PostgrestClient(httpClient, settings, _options, _logger, timeProvider ?? TimeProvider.System, _who);
+        _client = new PostgrestClient(httpClient, settings, _options, _logger, timeProvider ?? TimeProvider.System);
+        _who = _client.Who;
         _upsertPath = $"rest/v1/{_options.Table}?on_conflict=id";
     }
 
@@ -245,7 +247,7 @@ public sealed class SupabaseFeatureSink : IFeatureSink
                 throw new SupabaseRequestException(
                     $"{_who}: record {chunk[0].Id} alone is {body.Length} bytes, more than the server accepts in one request (413). " +
                     "Raise the request size limit of the Supabase API gateway, or keep the record smaller.",
-                    ex.StatusCode, isTransient: false, new PostgrestError(ex.Code, ex.ErrorMessage, ex.Details, ex.Hint), ex);
+                    ex.StatusCode, FeatureSinkFailureKind.RecordRejected, new PostgrestError(ex.Code, ex.ErrorMessage, ex.Details, ex.Hint), ex);
             }
 
             SupabaseLog.Splitting(_logger, Name, chunk.Count, body.Length);

@@ -14,8 +14,9 @@ internal static partial class FeatureStoreLog
     [LoggerMessage(EventId = 1002, Level = LogLevel.Error, Message = "Writing {Count} record(s) to the JSONL log failed (attempt {Attempt}); retrying in {Delay}")]
     public static partial void LogWriteFailed(ILogger logger, Exception exception, int count, int attempt, TimeSpan delay);
 
-    [LoggerMessage(EventId = 1003, Level = LogLevel.Warning, Message = "Sink {Sink} failed to write {Count} record(s) (attempt {Attempt}); retrying in {Delay}")]
-    public static partial void SinkWriteFailed(ILogger logger, Exception exception, string sink, int count, int attempt, TimeSpan delay);
+    // No exception argument: a transient failure repeats, so it is one line each time; the stack is at Debug (1064).
+    [LoggerMessage(EventId = 1003, Level = LogLevel.Warning, Message = "Sink {Sink} failed to write {Count} record(s) (attempt {Attempt}); retrying in {Delay}: {Error}")]
+    public static partial void SinkWriteFailed(ILogger logger, string sink, int count, int attempt, TimeSpan delay, string error);
 
     [LoggerMessage(EventId = 1004, Level = LogLevel.Information, Message = "Sink {Sink} recovered after {Attempts} failed attempt(s)")]
     public static partial void SinkRecovered(ILogger logger, string sink, int attempts);
@@ -80,4 +81,20 @@ internal static partial class FeatureStoreLog
 
     [LoggerMessage(EventId = 1045, Level = LogLevel.Error, Message = "Reading the log for open records failed (attempt {Attempt}); retrying in {Delay}")]
     public static partial void OpenRecordScanFailed(ILogger logger, Exception exception, int attempt, TimeSpan delay);
+
+    // 1060–1069: sink failures sorted by kind (blocked sinks, parked records).
+    [LoggerMessage(EventId = 1060, Level = LogLevel.Error, Message = "Sink {Sink} is blocked: {Reason} It is probed again with backoff (at most {MaxDelay} apart) and resumes from its cursor once fixed; nothing is skipped")]
+    public static partial void SinkBlocked(ILogger logger, string sink, string reason, TimeSpan maxDelay);
+
+    [LoggerMessage(EventId = 1061, Level = LogLevel.Error, Message = "Sink {Sink} is still blocked after {Duration} ({Probes} probe(s)): {Reason}")]
+    public static partial void SinkStillBlocked(ILogger logger, string sink, TimeSpan duration, int probes, string reason);
+
+    [LoggerMessage(EventId = 1062, Level = LogLevel.Information, Message = "Sink {Sink} is no longer blocked after {Duration} ({Probes} failed probe(s)); shipping resumes from its cursor")]
+    public static partial void SinkUnblocked(ILogger logger, string sink, TimeSpan duration, int probes);
+
+    [LoggerMessage(EventId = 1063, Level = LogLevel.Error, Message = "Sink {Sink} refused record {Id} ({File} at byte {Offset}) permanently: {Reason} The record is parked in {DeadLetterFile} and the sink moves on; 'vince-features deadletter retry --sink {Sink}' ships it again once fixed")]
+    public static partial void RecordParked(ILogger logger, string sink, string id, string file, long offset, string reason, string deadLetterFile);
+
+    [LoggerMessage(EventId = 1064, Level = LogLevel.Debug, Message = "Sink {Sink}: the failure in full")]
+    public static partial void SinkFailureDetail(ILogger logger, Exception exception, string sink);
 }

@@ -31,6 +31,7 @@ internal sealed class FeatureStoreMetrics : IDisposable
         LogWriteErrors = _meter.CreateCounter<long>("vince.featurestore.log.errors", "{error}", "Failed attempts to write the JSONL log or unmatched_updates.jsonl (retried).");
         SinkWritten = _meter.CreateCounter<long>("vince.featurestore.sink.written", "{record}", "Record versions a sink accepted.");
         SinkRetries = _meter.CreateCounter<long>("vince.featurestore.sink.retries", "{attempt}", "Failed sink writes that will be retried.");
+        SinkDeadLettered = _meter.CreateCounter<long>("vince.featurestore.sink.dead_lettered", "{record}", "Record versions a sink refused permanently, parked in its dead-letter file.");
         SkippedLines = _meter.CreateCounter<long>("vince.featurestore.log.skipped_lines", "{line}", "Invalid JSONL lines a sink passed over.");
         Rejected = _meter.CreateCounter<long>("vince.featurestore.records.rejected", "{record}", "Record versions that could not be serialized and were not written.");
         UnmatchedUpdates = _meter.CreateCounter<long>("vince.featurestore.records.unmatched_updates", "{update}", "Execution/outcome updates for ids with no earlier version.");
@@ -42,6 +43,7 @@ internal sealed class FeatureStoreMetrics : IDisposable
     public Counter<long> LogWriteErrors { get; }
     public Counter<long> SinkWritten { get; }
     public Counter<long> SinkRetries { get; }
+    public Counter<long> SinkDeadLettered { get; }
     public Counter<long> SkippedLines { get; }
     public Counter<long> UnmatchedUpdates { get; }
     public Counter<long> Rejected { get; }

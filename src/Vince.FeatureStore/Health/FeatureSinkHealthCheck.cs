@@ -4,9 +4,10 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 namespace Vince.FeatureStore.Health;
 
 /// <summary>
-/// The health of one sink: <c>Unhealthy</c> after <see cref="FeatureStoreHealthCheckOptions.UnhealthyConsecutiveFailures"/>
-/// failures in a row, <c>Degraded</c> while it fails fewer times or lags the log by more than the configured records
-/// or time, <c>Healthy</c> otherwise. The data holds the figures (never a secret: sink errors carry no credentials).
+/// The health of one sink: <c>Unhealthy</c> while it is blocked by a permanent failure (the description is the blocked
+/// error with its advice) or after <see cref="FeatureStoreHealthCheckOptions.UnhealthyConsecutiveFailures"/>
+/// failures in a row, <c>Degraded</c> while it fails fewer times, holds parked records in its dead-letter file, or lags
+/// the log by more than the configured records or time, <c>Healthy</c> otherwise. The data holds the figures (never a secret: sink errors carry no credentials).
 /// </summary>
 internal sealed class FeatureSinkHealthCheck(FeatureStore store, string sinkName, FeatureStoreHealthCheckOptions options) : IHealthCheck
 {
@@ -28,7 +29,13 @@ internal sealed class FeatureSinkHealthCheck(FeatureStore store, string sinkName
             ["lagSeconds"] = Math.Round(status.Lag.TotalSeconds, 3),
             ["consecutiveFailures"] = status.ConsecutiveFailures,
             ["written"] = status.Written,
+            ["deadLetters"] = status.DeadLetters,
         };
+        if (status.BlockedSinceUtc is { } blocked)
+        {
+            data["blockedSinceUtc"] = blocked.ToString("O", CultureInfo.InvariantCulture);
+        }
+
         if (status.LastError is not null)
         {
             data["lastError"] = status.LastError;
@@ -40,7 +47,11 @@ internal sealed class FeatureSinkHealthCheck(FeatureStore store, string sinkName
         }
 
         HealthCheckResult result;
-        if (status.ConsecutiveFailures >= options.UnhealthyConsecutiveFailures)
+        if (status.IsBlocked)
+        {
+            result = HealthCheckResult.Unhealthy($"Sink {status.Name} is blocked: {status.LastError}", data: data);
+        }
+        else if (status.ConsecutiveFailures >= options.UnhealthyConsecutiveFailures)
         {
             result = HealthCheckResult.Unhealthy(
                 $"Sink {status.Name} failed {status.ConsecutiveFailures} time(s) in a row: {status.LastError}", data: data);
@@ -49,6 +60,12 @@ internal sealed class FeatureSinkHealthCheck(FeatureStore store, string sinkName
         {
             result = HealthCheckResult.Degraded(
                 $"Sink {status.Name} is retrying after {status.ConsecutiveFailures} failure(s): {status.LastError}", data: data);
+        }
+        else if (status.DeadLetters > 0)
+        {
+            result = HealthCheckResult.Degraded(
+                $"Sink {status.Name} refused {status.DeadLetters} record version(s), parked in {Pipeline.DeadLetterFile.RelativePathOf(status.Name)}: " +
+                $"see 'vince-features deadletter list --sink {status.Name}', fix the cause, then 'vince-features deadletter retry --sink {status.Name}'.", data: data);
         }
         else if (pendingRecords > options.DegradedPendingRecords)
         {

@@ -26,6 +26,7 @@ internal static class FeatureStoreOptionsBinder
         options.RetryInitialDelay = section.Duration(nameof(FeatureStoreOptions.RetryInitialDelay)) ?? options.RetryInitialDelay;
         options.RetryMaxDelay = section.Duration(nameof(FeatureStoreOptions.RetryMaxDelay)) ?? options.RetryMaxDelay;
         options.ShutdownTimeout = section.Duration(nameof(FeatureStoreOptions.ShutdownTimeout)) ?? options.ShutdownTimeout;
+        options.BlockedReminderInterval = section.Duration(nameof(FeatureStoreOptions.BlockedReminderInterval)) ?? options.BlockedReminderInterval;
         options.OpenRecordCapacity = section.WholeNumber(nameof(FeatureStoreOptions.OpenRecordCapacity)) ?? options.OpenRecordCapacity;
         options.MaxRecordBytes = section.WholeNumber(nameof(FeatureStoreOptions.MaxRecordBytes)) ?? options.MaxRecordBytes;
     }

@@ -21,7 +21,7 @@ public sealed record FeatureSinkStatus
     /// <summary>Failed attempts (writes, or reading the log and saving the cursor) since the last success (0 when healthy).</summary>
     public int ConsecutiveFailures { get; init; }
 
-    /// <summary>Type and message of the last failure, if the sink is currently failing.</summary>
+    /// <summary>The last failure in one line (message and advice), if the sink is currently failing.</summary>
     public string? LastError { get; init; }
 
     /// <summary>When the sink last acknowledged a batch (or was found caught up), if ever since start.</summary>
@@ -29,4 +29,19 @@ public sealed record FeatureSinkStatus
 
     /// <summary>When the sink was last fully caught up with the log, if ever since start.</summary>
     public DateTimeOffset? LastCaughtUpUtc { get; init; }
+
+    /// <summary>
+    /// Since when the sink is blocked by a permanent failure (<see cref="FeatureSinkFailureKind.Permanent"/>), or
+    /// <see langword="null"/> when it is not; <see cref="LastError"/> then says why and what to do.
+    /// </summary>
+    public DateTimeOffset? BlockedSinceUtc { get; init; }
+
+    /// <summary>Whether the sink is blocked by a permanent failure (see <see cref="BlockedSinceUtc"/>).</summary>
+    public bool IsBlocked => BlockedSinceUtc is not null;
+
+    /// <summary>
+    /// Record versions parked in the sink's dead-letter file (<c>.deadletter/&lt;sink&gt;.jsonl</c>) because the sink
+    /// refused them permanently; <c>vince-features deadletter retry</c> ships them again once fixed.
+    /// </summary>
+    public long DeadLetters { get; init; }
 }

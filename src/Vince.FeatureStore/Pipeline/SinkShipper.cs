@@ -30,6 +30,10 @@ internal sealed class SinkShipper
     private string? _lastError;
     private DateTimeOffset? _lastSuccess;
     private DateTimeOffset? _lastCaughtUp;
+    private readonly DeadLetterFile _deadLetters;
+    private DateTimeOffset? _blockedSince;
+    private string? _blockedReason;
+    private DateTimeOffset _lastReminder;
 
     public SinkShipper(
         IFeatureSink sink,
@@ -54,6 +58,7 @@ internal sealed class SinkShipper
         _logger = logger;
         _time = time;
         _tags = new TagList { { "sink", sink.Name } };
+        _deadLetters = new DeadLetterFile(dataDirectory, sink.Name, options.FsyncOnWrite);
         LoadedCursor loaded = cursors.Load(sink.Name);
         if (loaded.Problem is not null)
         {
@@ -95,7 +100,7 @@ internal sealed class SinkShipper
                     continue;
                 }
 
-                (List<FeatureRecord> records, LogPosition end) = await ReadBatchAsync(committed, stop).ConfigureAwait(false);
+                (List<FeatureRecord> records, List<LogPosition> lines, LogPosition end) = await ReadBatchAsync(committed, stop).ConfigureAwait(false);
                 if (records.Count == 0 && end == Cursor)
                 {
                     // The log says there is more but the file ends earlier (changed behind our back): don't spin.
@@ -105,7 +110,7 @@ internal sealed class SinkShipper
 
                 if (records.Count > 0)
                 {
-                    await WriteWithRetryAsync(records, stop).ConfigureAwait(false);
+                    await WriteWithRetryAsync(records, lines, stop).ConfigureAwait(false);
                 }
 
                 _cursors.Save(Name, end);
@@ -135,9 +140,10 @@ internal sealed class SinkShipper
         }
     }
 
-    private async Task<(List<FeatureRecord> Records, LogPosition End)> ReadBatchAsync(LogPosition committed, CancellationToken cancellationToken)
+    private async Task<(List<FeatureRecord> Records, List<LogPosition> Lines, LogPosition End)> ReadBatchAsync(LogPosition committed, CancellationToken cancellationToken)
     {
         var records = new List<FeatureRecord>(Math.Min(_options.SinkBatchSize, 1024));
+        var lines = new List<LogPosition>(records.Capacity);
         LogPosition position = Cursor;
         List<string> files = FeatureLogFiles.ListFeatureFiles(_dataDirectory);
         int fileIndex = LocateFile(files, position);
@@ -189,6 +195,7 @@ internal sealed class SinkShipper
                         if (RecordLine.TryParse(content.Span, out FeatureRecord? record, out string? error))
                         {
                             records.Add(record!);
+                            lines.Add(position with { Offset = reader.LineStart });
                         }
                         else
                         {
@@ -212,7 +219,7 @@ internal sealed class SinkShipper
             }
         }
 
-        return (records, position);
+        return (records, lines, position);
     }
 
     private static int LocateFile(List<string> files, LogPosition position)
@@ -234,7 +241,7 @@ internal sealed class SinkShipper
         FeatureStoreLog.SinkSkippedLine(_logger, Name, file, offset, reason);
     }
 
-    private async Task WriteWithRetryAsync(List<FeatureRecord> records, CancellationToken stop)
+    private async Task WriteWithRetryAsync(List<FeatureRecord> records, List<LogPosition> lines, CancellationToken stop)
     {
         int attempt = 0;
         while (true)
@@ -247,30 +254,140 @@ internal sealed class SinkShipper
                     _initialized = true;
                 }
 
-                await _sink.WriteAsync(records, stop).ConfigureAwait(false);
-                if (attempt > 0)
+                int stored = await WriteOrParkAsync(records, lines, stop).ConfigureAwait(false);
+                if (_blockedSince is { } since)
+                {
+                    TimeSpan blockedFor = _time.GetUtcNow() - since;
+                    FeatureStoreLog.SinkUnblocked(_logger, Name, blockedFor, attempt);
+                    _blockedSince = null;
+                    _blockedReason = null;
+                }
+                else if (attempt > 0)
                 {
                     FeatureStoreLog.SinkRecovered(_logger, Name, attempt);
                 }
 
-                Interlocked.Add(ref _written, records.Count);
+                Interlocked.Add(ref _written, stored);
                 _consecutiveFailures = 0;
                 _lastError = null;
                 _lastSuccess = _time.GetUtcNow();
-                _metrics.SinkWritten.Add(records.Count, _tags);
+                _metrics.SinkWritten.Add(stored, _tags);
                 return;
             }
             catch (Exception ex) when (!stop.IsCancellationRequested)
             {
                 attempt++;
+                string reason = FeatureSinkException.Describe(ex);
                 _consecutiveFailures = attempt;
-                _lastError = $"{ex.GetType().Name}: {ex.Message}";
+                _lastError = reason;
                 _metrics.SinkRetries.Add(1, _tags);
                 TimeSpan delay = RetryBackoff.Delay(attempt, _options.RetryInitialDelay, _options.RetryMaxDelay, Random.Shared.NextDouble());
-                FeatureStoreLog.SinkWriteFailed(_logger, ex, Name, records.Count, attempt, delay);
+                FeatureStoreLog.SinkFailureDetail(_logger, ex, Name);
+                if (FeatureSinkException.KindOf(ex) == FeatureSinkFailureKind.Transient)
+                {
+                    FeatureStoreLog.SinkWriteFailed(_logger, Name, records.Count, attempt, delay, reason);
+                }
+                else
+                {
+                    NoteBlocked(reason, attempt);
+
+                    // Initialize again on the next probe: it re-checks the table and explains what it needs.
+                    _initialized = false;
+                }
+
                 await Task.Delay(delay, _time, stop).ConfigureAwait(false);
             }
         }
+    }
+
+    /// <summary>One error line when the sink becomes blocked (or its reason changes), then a reminder at most every interval.</summary>
+    private void NoteBlocked(string reason, int probes)
+    {
+        DateTimeOffset now = _time.GetUtcNow();
+        if (_blockedSince is not { } since)
+        {
+            _blockedSince = now;
+            _blockedReason = reason;
+            _lastReminder = now;
+            FeatureStoreLog.SinkBlocked(_logger, Name, reason, _options.RetryMaxDelay);
+        }
+        else if (!string.Equals(reason, _blockedReason, StringComparison.Ordinal) || now - _lastReminder >= _options.BlockedReminderInterval)
+        {
+            _blockedReason = reason;
+            _lastReminder = now;
+            TimeSpan blockedFor = now - since;
+            FeatureStoreLog.SinkStillBlocked(_logger, Name, blockedFor, probes, reason);
+        }
+    }
+
+    /// <summary>
+    /// Writes the batch. When the sink refuses a record (<see cref="FeatureSinkFailureKind.RecordRejected"/>), bisects
+    /// the batch to find each refused record, parks it in the dead-letter file and stores the rest. Returns the
+    /// versions stored. A batch of several in which every record is refused means the sink, not the data, is wrong:
+    /// that throws as <see cref="FeatureSinkFailureKind.Permanent"/> and nothing is parked.
+    /// </summary>
+    private async Task<int> WriteOrParkAsync(List<FeatureRecord> records, List<LogPosition> lines, CancellationToken stop)
+    {
+        try
+        {
+            await _sink.WriteAsync(records, stop).ConfigureAwait(false);
+            return records.Count;
+        }
+        catch (Exception ex) when (!stop.IsCancellationRequested && FeatureSinkException.KindOf(ex) == FeatureSinkFailureKind.RecordRejected)
+        {
+            var parked = new List<DeadLetter>();
+            int stored = await BisectAsync(records, lines, 0, records.Count, ex, parked, stop).ConfigureAwait(false);
+            if (stored == 0 && records.Count > 1)
+            {
+                string reason = FeatureSinkException.Describe(ex);
+                throw new FeatureSinkException(
+                    FeatureSinkFailureKind.Permanent,
+                    $"every one of {records.Count} record(s) was refused, so the sink rather than a record is at fault: {reason}",
+                    FeatureSinkException.Find(ex)?.Advice,
+                    ex);
+            }
+
+            // Parked durably before the cursor moves past them: nothing is lost if the process dies now.
+            await _deadLetters.AppendAsync(parked, stop).ConfigureAwait(false);
+            _metrics.SinkDeadLettered.Add(parked.Count, _tags);
+            foreach (DeadLetter letter in parked)
+            {
+                FeatureStoreLog.RecordParked(_logger, Name, letter.Id, letter.File, letter.Offset, letter.Error, _deadLetters.FilePath);
+            }
+
+            return stored;
+        }
+    }
+
+    /// <summary>Stores what it can of records[start..start+count), whose write failed with <paramref name="failure"/>; collects refused records.</summary>
+    private async Task<int> BisectAsync(List<FeatureRecord> records, List<LogPosition> lines, int start, int count, Exception failure, List<DeadLetter> parked, CancellationToken stop)
+    {
+        if (count == 1)
+        {
+            LogPosition line = lines[start];
+            parked.Add(new DeadLetter(records[start].Id, _time.GetUtcNow(), line.FileName, line.Offset, FeatureSinkException.Describe(failure), records[start]));
+            return 0;
+        }
+
+        int half = count / 2;
+        int stored = 0;
+        foreach ((int from, int length) in new[] { (start, half), (start + half, count - half) })
+        {
+            List<FeatureRecord> part = records.GetRange(from, length);
+            try
+            {
+                await _sink.WriteAsync(part, stop).ConfigureAwait(false);
+                stored += length;
+            }
+            catch (Exception ex) when (!stop.IsCancellationRequested && FeatureSinkException.KindOf(ex) == FeatureSinkFailureKind.RecordRejected)
+            {
+                stored += await BisectAsync(records, lines, from, length, ex, parked, stop).ConfigureAwait(false);
+            }
+
+            // Any other failure ends the search: the whole batch is retried (upserts by id make that harmless).
+        }
+
+        return stored;
     }
 
     /// <summary>Bytes between the cursor and the committed end of the log.</summary>
@@ -381,6 +498,8 @@ internal sealed class SinkShipper
         LastError = _lastError,
         LastSuccessUtc = _lastSuccess,
         LastCaughtUpUtc = _lastCaughtUp,
+        BlockedSinceUtc = _blockedSince,
+        DeadLetters = _deadLetters.Count(),
     };
 
     public TagList Tags => _tags;

@@ -186,13 +186,19 @@ internal sealed class SinkShippers : IDisposable
         return list;
     }
 
+    /// <summary>What a sink name may be (it names files in the data directory).</summary>
+    public const string NameRule = "use 1–100 letters, digits, '.', '-' or '_', not starting with '.'";
+
+    public static bool IsValidName(string? name)
+        => !string.IsNullOrEmpty(name) && name.Length <= 100 && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '-' or '_') && !name.StartsWith('.');
+
     private static void ValidateSinkName(IFeatureSink sink, HashSet<string> names)
     {
         ArgumentNullException.ThrowIfNull(sink);
         string name = sink.Name;
-        if (string.IsNullOrEmpty(name) || name.Length > 100 || !name.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '-' or '_') || name.StartsWith('.'))
+        if (!IsValidName(name))
         {
-            throw new ArgumentException($"Sink name '{name}' of {sink.GetType().Name} is not valid: use 1–100 letters, digits, '.', '-' or '_', not starting with '.'.", nameof(sink));
+            throw new ArgumentException($"Sink name '{name}' of {sink.GetType().Name} is not valid: {NameRule}.", nameof(sink));
         }
 
         if (!names.Add(name))

@@ -20,7 +20,7 @@ public sealed partial class MetricsDocumentationTests
         using var dir = new TempDirectory();
         // A line a sink must skip, next to a good one, already in the log.
         File.WriteAllLines(dir.File("features_2026-01-22_1769100000000.jsonl"), ["{\"id\": tor", TestRecords.Line(TestRecords.Decision("old"))]);
-        var sink = new RecordingSink("docs") { FailWhen = attempt => attempt == 1 };
+        var sink = new RecordingSink("docs") { FailWhen = attempt => attempt == 1, RefuseWhen = r => r.Id == "refused" };
         var store = new FeatureStore(TestStores.Options(dir.Path, o =>
         {
             o.QueueCapacity = 2;
@@ -36,6 +36,9 @@ public sealed partial class MetricsDocumentationTests
             await store.FlushAsync(); // room in the queue again
             store.Record(TestRecords.Decision("poison") with { ExtensionData = new() { ["broken"] = default } });
             store.RecordOutcome("no-such-id", TestRecords.Win());
+            await store.FlushAsync();
+            store.Record(TestRecords.Decision("refused")); // parked in the dead-letter file
+            store.Record(TestRecords.Decision("accepted"));
             await store.FlushAsync();
             metrics.Collect();
             await store.WaitForSinksAsync();
@@ -75,7 +78,8 @@ public sealed partial class MetricsDocumentationTests
         Assert.Equal(1, metrics.Sum("vince.featurestore.records.unmatched_updates"));
         Assert.Equal(1, metrics.Sum("vince.featurestore.log.skipped_lines", new("sink", "docs")));
         Assert.Equal(1, metrics.Sum("vince.featurestore.sink.retries", new("sink", "docs")));
-        Assert.Equal(3, metrics.Sum("vince.featurestore.sink.written", new("sink", "docs"))); // old, a, b
+        Assert.Equal(4, metrics.Sum("vince.featurestore.sink.written", new("sink", "docs"))); // old, a, b, accepted
+        Assert.Equal(1, metrics.Sum("vince.featurestore.sink.dead_lettered", new("sink", "docs"))); // refused
     }
 
     private static List<(string Name, string Kind, string Unit, string[] Tags)> ReadTable()

@@ -135,8 +135,9 @@ public sealed class SecretLeakTests(PostgresFixture fixture) : IClassFixture<Pos
 
         // The capture really saw the failures and every level: the search below can find something.
         Assert.Contains(capture.Logs, l => l.Level == LogLevel.Trace && l.Category.StartsWith("System.Net.Http.HttpClient", StringComparison.Ordinal));
-        Assert.Contains(capture.Logs, l => l.EventId.Id == 1003 && l.Exception is not null && l.Message.Contains("postgres-wrong", StringComparison.Ordinal));
-        Assert.Contains(capture.Logs, l => l.EventId.Id == 1003 && l.Exception?.Contains("401", StringComparison.Ordinal) == true);
+        Assert.Contains(capture.Logs, l => l.EventId.Id == 1060 && l.Message.Contains("postgres-wrong", StringComparison.Ordinal)); // blocked: wrong password
+        Assert.Contains(capture.Logs, l => l.EventId.Id == 1064 && l.Exception is not null && l.Message.Contains("postgres-wrong", StringComparison.Ordinal)); // the stack, at Debug
+        Assert.Contains(capture.Logs, l => l.EventId.Id == 1064 && l.Exception?.Contains("401", StringComparison.Ordinal) == true);
         Assert.Contains(capture.Logs, l => l.EventId.Id == 4003); // Supabase retrying after 503 / drop / 429
         Assert.Contains(capture.Logs, l => l.EventId.Id == 1007); // behind at shutdown
         Assert.Contains("apikey", logs, StringComparison.OrdinalIgnoreCase); // the header names are logged, their values redacted
