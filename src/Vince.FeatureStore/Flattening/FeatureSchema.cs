@@ -194,6 +194,9 @@ internal static class FeatureSchema
         return null;
     }
 
+    /// <summary>Whether <paramref name="name"/> is a lag or rolling column of a known column (<c>…_lag1..3</c>, <c>…_roll3</c>).</summary>
+    public static bool IsLagColumn(string name) => TryResolveLag(name, out _);
+
     private static bool TryResolveLag(string name, out ColumnAccessor? accessor)
     {
         accessor = null;
