@@ -21,7 +21,7 @@ namespace Vince.FeatureStore.Serving;
 internal static class FeatureLogTail
 {
     /// <summary>How far before the newest decision the tail is read at least, to find every asset traded in that time.</summary>
-    public static readonly TimeSpan Lookback = TimeSpan.FromDays(7);
+    public static readonly TimeSpan Lookback = TimeSpan.FromDays(1);
 
     private const int BlockBytes = 64 * 1024;
 
