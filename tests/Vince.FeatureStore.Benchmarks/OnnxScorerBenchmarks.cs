@@ -36,6 +36,8 @@ public class OnnxScorerBenchmarks
 
     private string _directory = "";
     private OnnxSignalQualityScorer _scorer = null!;
+    private OnnxModelScorer _modelScorer = null!;
+    private ServingHistory _servingHistory = null!;
     private InferenceSession _session = null!;
     private RunOptions _runOptions = null!;
     private OrtValue _input = null!;
@@ -85,6 +87,13 @@ public class OnnxScorerBenchmarks
         }));
 
         _scorer = new OnnxSignalQualityScorer(new OnnxScoringOptions { ModelsDirectory = _directory, WatchForChanges = false });
+        _modelScorer = OnnxModelScorer.Load(_directory, TrainingModel.SignalQuality);
+        _servingHistory = new ServingHistory();
+        foreach (FeatureRecord record in SampleRecords.Create(16, seed: 7))
+        {
+            _servingHistory.Add(record);
+        }
+
         var sessionOptions = new SessionOptions { IntraOpNumThreads = 1, InterOpNumThreads = 1, ExecutionMode = ExecutionMode.ORT_SEQUENTIAL };
         _session = new InferenceSession(clean, sessionOptions);
         _runOptions = new RunOptions();
@@ -101,7 +110,9 @@ public class OnnxScorerBenchmarks
         SignalQualityScore score = _scorer.Score(_records[0], _history);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"// Output check: raw {raw:R}, scorer model probability {score.ModelProbability:R} (calibrated {score.Probability:R}); repairs: {string.Join("; ", _scorer.Model!.Repairs)}"));
-        if (Math.Abs(raw - score.ModelProbability) > 1e-6)
+        ModelScore generic = _modelScorer.Score(_records[0], _servingHistory);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"// Output check: generic model scorer {generic.ModelValue:R} (calibrated {generic.Value:R})"));
+        if (Math.Abs(raw - score.ModelProbability) > 1e-6 || Math.Abs(raw - generic.ModelValue) > 1e-6)
         {
             throw new InvalidOperationException("The scorer and the raw session disagree.");
         }
@@ -110,8 +121,17 @@ public class OnnxScorerBenchmarks
         for (int i = 0; i < 20_000; i++)
         {
             ScoreRecord();
+            ScoreWithModelScorer();
             RawInferenceSessionRun();
         }
+
+        long beforeGeneric = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 10_000; i++)
+        {
+            ScoreWithModelScorer();
+        }
+
+        Console.WriteLine($"// Caller-thread allocations per OnnxModelScorer.Score: {(GC.GetAllocatedBytesForCurrentThread() - beforeGeneric) / 10_000.0} B");
 
         long before = GC.GetAllocatedBytesForCurrentThread();
         for (int i = 0; i < 10_000; i++)
@@ -126,6 +146,7 @@ public class OnnxScorerBenchmarks
     public void GlobalCleanup()
     {
         _scorer.Dispose();
+        _modelScorer.Dispose();
         _binding.Dispose();
         _boundOutput.Dispose();
         _session.Dispose();
@@ -151,6 +172,10 @@ public class OnnxScorerBenchmarks
 
     [Benchmark]
     public double ScoreRecord() => _scorer.Score(_records[_next++ & 63], _history).Probability;
+
+    /// <summary>The generic <see cref="OnnxModelScorer"/> on the same model, lags from the store's locked <see cref="ServingHistory"/>, input hash included.</summary>
+    [Benchmark]
+    public double ScoreWithModelScorer() => _modelScorer.Score(_records[_next++ & 63], _servingHistory).Value;
 }
 
 /// <summary>Random XGBoost-style trees, hand-encoded as an onnxmltools TreeEnsembleClassifier ModelProto.</summary>

@@ -8,7 +8,8 @@ namespace Vince.FeatureStore.Onnx.Model;
 /// <summary>What the scorer knows about one float output of a prepared model.</summary>
 /// <param name="PositiveColumn">The column of class 1 in a class-probability output, or -1 when unknown.</param>
 /// <param name="ClassCount">The number of classes, or 0 when unknown.</param>
-internal readonly record struct OutputHint(int PositiveColumn, int ClassCount);
+/// <param name="Labels">The class labels in column order, as the classifier or ZipMap names them.</param>
+internal readonly record struct OutputHint(int PositiveColumn, int ClassCount, IReadOnlyList<string>? Labels = null);
 
 /// <summary>A model file made loadable by ONNX Runtime, with the repairs applied and what they say about its outputs.</summary>
 /// <param name="Bytes">The model to load (the file's bytes when nothing was repaired).</param>
@@ -113,7 +114,7 @@ internal static class OnnxModelPreparer
             if (node.OpType == "TreeEnsembleClassifier" && node.Domain == MlDomain && node.Output.Count >= 2)
             {
                 List<string> labels = ClassLabels(node);
-                hints[node.Output[1]] = new OutputHint(PositiveIndex(labels), labels.Count);
+                hints[node.Output[1]] = new OutputHint(PositiveIndex(labels), labels.Count, labels);
             }
         }
     }
@@ -133,7 +134,7 @@ internal static class OnnxModelPreparer
             string tensor = zipMap.Input[0];
             List<string> labels = ClassLabels(zipMap);
             int positive = PositiveIndex(labels);
-            hints[tensor] = new OutputHint(positive, labels.Count);
+            hints[tensor] = new OutputHint(positive, labels.Count, labels);
             if (graph.Output.Any(d => d.Name == tensor))
             {
                 graph.Output.RemoveAt(o);

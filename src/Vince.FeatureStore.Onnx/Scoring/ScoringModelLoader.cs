@@ -219,7 +219,7 @@ internal static class ScoringModelLoader
     private static int InputWidth(InferenceSession session)
         => session.InputNames.Count == 1 && session.InputMetadata[session.InputNames[0]].Dimensions is { Length: 2 } dims ? Math.Max(dims[1], 0) : 0;
 
-    private static string CheckInput(InferenceSession session, int featureCount, string modelPath, string namesSource)
+    internal static string CheckInput(InferenceSession session, int featureCount, string modelPath, string namesSource)
     {
         if (session.InputNames.Count != 1)
         {
@@ -244,7 +244,7 @@ internal static class ScoringModelLoader
         return name;
     }
 
-    private static (string Name, long[] Shape, int Column) SelectOutput(
+    internal static (string Name, long[] Shape, int Column) SelectOutput(
         InferenceSession session, IReadOnlyDictionary<string, OutputHint> hints, string inputName, int featureCount, string modelPath)
     {
         var candidates = new List<string>();
@@ -316,7 +316,7 @@ internal static class ScoringModelLoader
         return (chosen, shape, column);
     }
 
-    private static (double[], double[])? Scaling(IReadOnlyList<string> names, IReadOnlyDictionary<string, ColumnScaling>? scaling, out int scaledColumns)
+    internal static (double[], double[])? Scaling(IReadOnlyList<string> names, IReadOnlyDictionary<string, ColumnScaling>? scaling, out int scaledColumns)
     {
         scaledColumns = 0;
         if (scaling is not { Count: > 0 })
@@ -342,7 +342,7 @@ internal static class ScoringModelLoader
         return scaledColumns == 0 ? null : (mean, inverseStd);
     }
 
-    private static string Describe(NodeMetadata metadata) => metadata.OnnxValueType == OnnxValueType.ONNX_TYPE_TENSOR
+    internal static string Describe(NodeMetadata metadata) => metadata.OnnxValueType == OnnxValueType.ONNX_TYPE_TENSOR
         ? string.Create(CultureInfo.InvariantCulture, $"a {metadata.ElementDataType} tensor [{string.Join(", ", metadata.Dimensions)}]")
         : metadata.OnnxValueType.ToString();
 }

@@ -97,4 +97,11 @@ internal static partial class FeatureStoreLog
 
     [LoggerMessage(EventId = 1064, Level = LogLevel.Debug, Message = "Sink {Sink}: the failure in full")]
     public static partial void SinkFailureDetail(ILogger logger, Exception exception, string sink);
+
+    // 1080–1089: the serving history.
+    [LoggerMessage(EventId = 1080, Level = LogLevel.Information, Message = "Serving history warm: {Records} record(s) of {Assets} asset(s) from {Source} ({BytesRead} byte(s) of log read, {ElapsedMs:0.#} ms)")]
+    public static partial void HistoryWarmStarted(ILogger logger, int records, int assets, ServingHistorySource source, long bytesRead, double elapsedMs);
+
+    [LoggerMessage(EventId = 1081, Level = LogLevel.Warning, Message = "The serving history could not be warm-started from the training source {Source}; lag columns start cold until each asset has 3 new records")]
+    public static partial void HistoryWarmStartFailed(ILogger logger, Exception exception, string source);
 }

@@ -22,8 +22,8 @@ public readonly record struct TrainingExportProgress(int RecordsRead, int TotalR
 /// columns (presence, assets), once to write rows, so memory stays flat in the size of the input.
 /// </summary>
 /// <remarks>
-/// Rows are the records the model has a label for; every record (avoided and open ones too) feeds the
-/// per-asset lag columns. Values come from <see cref="CompiledColumns"/>, the same accessors the scorer uses,
+/// Rows are the records the model has a label for; which records feed the per-asset lag columns, and in which
+/// order, is <see cref="FeatureHistory"/>'s rule (the store's serving history follows the same one). Values come from <see cref="CompiledColumns"/>, the same accessors the scorer uses,
 /// so a model is scored with exactly the values it was trained on.
 /// </remarks>
 public static class TrainingExporter

@@ -21,6 +21,10 @@ public sealed class CompiledColumns
             {
                 unknown.Add(Names[i]);
             }
+            else if (FeatureSchema.IsLagColumn(Names[i]))
+            {
+                ReadsHistory = true;
+            }
         }
 
         UnknownNames = unknown;
@@ -31,6 +35,22 @@ public sealed class CompiledColumns
 
     /// <summary>Names no flattening rule produces; they read as missing (0 in a model input).</summary>
     public IReadOnlyList<string> UnknownNames { get; }
+
+    /// <summary>Whether some column is a lag or rolling column, read from the earlier records of the asset (a <see cref="FeatureHistory"/>).</summary>
+    public bool ReadsHistory { get; }
+
+    /// <summary>
+    /// Whether scoring <paramref name="record"/> with these columns misses some lag: they read the history and it holds
+    /// fewer than <see cref="FeatureHistory.Depth"/> earlier records of the asset (a cold start, or the asset's first records).
+    /// </summary>
+    /// <param name="record">The record to score.</param>
+    /// <param name="history">The history it is scored with.</param>
+    /// <returns><see langword="true"/> when a lag is missing.</returns>
+    public bool HasColdLags(FeatureRecord record, FeatureHistory? history)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        return ReadsHistory && (history is null || history.CountOf(record.Asset ?? "") < FeatureHistory.Depth);
+    }
 
     /// <summary>Number of columns.</summary>
     public int Count => Names.Count;

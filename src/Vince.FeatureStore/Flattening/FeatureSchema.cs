@@ -194,8 +194,8 @@ internal static class FeatureSchema
         return null;
     }
 
-    /// <summary>True for a lag column (<c>&lt;col&gt;_lag1</c>…<c>_lag3</c>, <c>&lt;col&gt;_roll3</c>) of a column some rule produces.</summary>
-    internal static bool IsLagColumn(string name) => TryResolveLag(name, out _);
+    /// <summary>Whether <paramref name="name"/> is a lag or rolling column of a known column (<c>…_lag1..3</c>, <c>…_roll3</c>).</summary>
+    public static bool IsLagColumn(string name) => TryResolveLag(name, out _);
 
     private static bool TryResolveLag(string name, out ColumnAccessor? accessor)
     {

@@ -56,7 +56,10 @@ public static class FeatureStoreServiceCollectionExtensions
             sp.GetServices<IFeatureSink>(),
             sp.GetService<ILoggerFactory>(),
             sp.GetService<IMeterFactory>(),
-            sp.GetService<TimeProvider>()));
+            sp.GetService<TimeProvider>())
+        {
+            HistorySource = sp.GetService<IFeatureQuery>(), // warm-starts the serving history when the local log is empty
+        });
         // Bots inject the interface; it must be the started store, not a second one.
         services.TryAddSingleton<IFeatureStore>(sp => sp.GetRequiredService<FeatureStore>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, FeatureStoreHostedService>());

@@ -35,6 +35,7 @@ public sealed class FeatureStore : IFeatureStore, IAsyncDisposable
     private readonly object _startLock = new();
     private readonly DataDirectoryLock _owner;
     private Task? _disposeTask;
+    private Task? _warmStart;
     private bool _stopReleased;
 
     /// <summary>Creates a store. Nothing runs until <see cref="StartAsync"/>; records may be enqueued before.</summary>
@@ -108,20 +109,42 @@ public sealed class FeatureStore : IFeatureStore, IAsyncDisposable
     /// <summary>The absolute path of the JSONL log directory.</summary>
     public string DataDirectory { get; }
 
+    /// <summary>
+    /// The earlier records of each asset that lag columns read when a decision is scored: fed by every record recorded
+    /// here, warm-started by <see cref="StartAsync"/> from the tail of the log (or <see cref="HistorySource"/> when the log is empty).
+    /// </summary>
+    public ServingHistory History { get; } = new();
+
+    /// <summary>
+    /// Where <see cref="StartAsync"/> warm-starts <see cref="History"/> from when the local log holds no record, e.g. the
+    /// Postgres or Supabase reader the training reads (<c>AddVinceFeatureStore</c> sets the registered <see cref="IFeatureQuery"/>).
+    /// </summary>
+    public IFeatureQuery? HistorySource { get; init; }
+
     /// <summary>Record versions refused because the queue was full (<see cref="QueueFullMode.DropAndCount"/>) since creation.</summary>
     public long DroppedCount => _queue.Dropped;
 
-    /// <summary>Starts the log writer and one shipper per sink. Calling it again does nothing.</summary>
-    /// <param name="cancellationToken">Not used for the background work, which runs until disposal.</param>
-    /// <returns>A completed task once the loops are running.</returns>
-    public Task StartAsync(CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Warm-starts <see cref="History"/> (once), then starts the log writer and one shipper per sink. Calling it again does nothing.
+    /// </summary>
+    /// <param name="cancellationToken">Stops the warm start; not used for the background work, which runs until disposal.</param>
+    /// <returns>A task that completes once the history is warm and the loops are running.</returns>
+    public async Task StartAsync(CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
+        Task warmStart;
+        lock (_startLock)
+        {
+            ObjectDisposedException.ThrowIf(_disposeTask is not null, this);
+            warmStart = _warmStart ??= WarmStartAsync(cancellationToken);
+        }
+
+        await warmStart.ConfigureAwait(false);
         lock (_startLock)
         {
             if (_writer.Loop is not null)
             {
-                return Task.CompletedTask;
+                return;
             }
 
             ObjectDisposedException.ThrowIf(_disposeTask is not null, this);
@@ -129,7 +152,23 @@ public sealed class FeatureStore : IFeatureStore, IAsyncDisposable
         }
 
         FeatureStoreLog.Started(_logger, DataDirectory, _shippers.All.Count, _shippers.Description);
-        return Task.CompletedTask;
+    }
+
+    private async Task WarmStartAsync(CancellationToken cancellationToken)
+    {
+        ServingHistoryWarmStart warm;
+        try
+        {
+            warm = await History.WarmStartAsync(DataDirectory, HistorySource, new FeatureLogReaderOptions().MaxLineBytes, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException && HistorySource is not null)
+        {
+            // A training source that is down must not keep the bot from starting: it scores cold, and says so.
+            FeatureStoreLog.HistoryWarmStartFailed(_logger, ex, HistorySource.GetType().Name);
+            return;
+        }
+
+        FeatureStoreLog.HistoryWarmStarted(_logger, warm.Records, warm.Assets, warm.Source, warm.BytesRead, warm.Elapsed.TotalMilliseconds);
     }
 
     /// <inheritdoc/>
@@ -138,6 +177,7 @@ public sealed class FeatureStore : IFeatureStore, IAsyncDisposable
         record = RecordVersions.Complete(record, _time);
         RecordSizes.EnsureWithin(record, FeatureJson.RecordTypeInfo, _options.MaxRecordBytes, "Record", record.Id, nameof(record));
         Enqueue(new PendingWrite(record, null), record.Id);
+        History.Add(record);
         return record.Id;
     }
 
@@ -180,7 +220,9 @@ public sealed class FeatureStore : IFeatureStore, IAsyncDisposable
         ArgumentException.ThrowIfNullOrEmpty(id);
         ArgumentNullException.ThrowIfNull(execution);
         RecordSizes.EnsureWithin(execution, FeatureJsonContext.Default.ExecutionFeatures, _options.MaxRecordBytes, "The execution of record", id, nameof(execution));
-        Enqueue(new PendingWrite(null, new RecordUpdate(id, execution, null)), id);
+        var update = new RecordUpdate(id, execution, null);
+        Enqueue(new PendingWrite(null, update), id);
+        History.Apply(update);
     }
 
     /// <inheritdoc/>
@@ -189,7 +231,9 @@ public sealed class FeatureStore : IFeatureStore, IAsyncDisposable
         ArgumentException.ThrowIfNullOrEmpty(id);
         ArgumentNullException.ThrowIfNull(outcome);
         RecordSizes.EnsureWithin(outcome, FeatureJsonContext.Default.OutcomeFeatures, _options.MaxRecordBytes, "The outcome of record", id, nameof(outcome));
-        Enqueue(new PendingWrite(null, new RecordUpdate(id, null, outcome)), id);
+        var update = new RecordUpdate(id, null, outcome);
+        Enqueue(new PendingWrite(null, update), id);
+        History.Apply(update);
     }
 
     /// <inheritdoc/>
