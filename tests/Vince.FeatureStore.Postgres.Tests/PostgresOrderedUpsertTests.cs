@@ -19,7 +19,7 @@ public sealed class PostgresOrderedUpsertTests(PostgresFixture fixture, ITestOut
     /// <summary>The bot's own table layout: varchar id and an extra column with a default, created before the sink starts.</summary>
     private const string BotTable = """
         CREATE SCHEMA plugin_vince;
-        CREATE TABLE plugin_vince.paper_bot_features (id varchar(255) PRIMARY KEY, created_at timestamptz NOT NULL, payload jsonb NOT NULL, source text DEFAULT 'bot');
+        CREATE TABLE plugin_vince.paper_bot_features (id varchar(256) PRIMARY KEY, created_at timestamptz NOT NULL, payload jsonb NOT NULL, source text DEFAULT 'bot');
         """;
 
     private async Task<string> NewDatabaseAsync(bool botTable)

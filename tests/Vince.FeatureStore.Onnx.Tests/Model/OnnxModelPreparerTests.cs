@@ -17,7 +17,9 @@ public sealed class OnnxModelPreparerTests
 
         Assert.Same(bytes, prepared.Bytes);
         Assert.Empty(prepared.Repairs);
-        Assert.Equal(new OutputHint(1, 2), prepared.Hints["probabilities"]);
+        OutputHint hint = prepared.Hints["probabilities"];
+        Assert.Equal((1, 2), (hint.PositiveColumn, hint.ClassCount));
+        Assert.Equal(2, hint.Labels?.Count);
     }
 
     [Fact]

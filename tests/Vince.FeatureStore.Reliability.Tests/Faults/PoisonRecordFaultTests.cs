@@ -38,7 +38,7 @@ public sealed class PoisonRecordFaultTests(PostgresFixture fixture) : IClassFixt
         Assert.InRange(counting.Writes, 3, 40);
         var rows = await Db.RowsAsync(cs);
         Assert.Equal(expected.Count, rows.Count);
-        Db.AssertPayload(expected[poisonId], rows[poisonId].Payload);
+        Db.AssertPayloadAsRecorded(expected[poisonId], rows[poisonId].Payload);
     }
 
     [PostgresFact]
@@ -57,7 +57,7 @@ public sealed class PoisonRecordFaultTests(PostgresFixture fixture) : IClassFixt
         var rows = await supabase.RowsAsync();
         Assert.Equal(expected.Count, rows.Count);
         Assert.Contains(supabase.Server.Requests, r => r.Status == 400);
-        Db.AssertPayload(expected[poisonId], rows[poisonId].Payload);
+        Db.AssertPayloadAsRecorded(expected[poisonId], rows[poisonId].Payload);
     }
 
     /// <summary>Records the stream with one poison decision in the middle, checks it was parked alone, then runs <paramref name="fixAndRetry"/>.</summary>

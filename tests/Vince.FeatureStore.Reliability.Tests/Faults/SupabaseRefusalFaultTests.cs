@@ -77,7 +77,7 @@ public sealed class SupabaseRefusalFaultTests(PostgresFixture fixture) : IClassF
             Assert.Equal(expected.Count, rows.Count);
             foreach ((string id, FeatureRecord version) in expected)
             {
-                Db.AssertPayload(version, rows[id].Payload);
+                Db.AssertPayloadAsRecorded(version, rows[id].Payload);
             }
         }
         finally
