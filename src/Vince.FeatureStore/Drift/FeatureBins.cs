@@ -1,5 +1,6 @@
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using Vince.FeatureStore.ModelSets;
 
 namespace Vince.FeatureStore.Drift;
 
@@ -63,20 +64,7 @@ internal sealed class FeatureBins
     /// <exception cref="InvalidDataException">The file exists but is not a valid bins file.</exception>
     public static FeatureBins? TryLoad(string modelsDirectory)
     {
-        string path = PathIn(modelsDirectory);
-        if (!File.Exists(path))
-        {
-            return null;
-        }
-
-        try
-        {
-            return Parse(File.ReadAllBytes(path));
-        }
-        catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
-        {
-            throw new InvalidDataException($"{path} is not a valid {FileName}: {ex.Message}", ex);
-        }
+        return ModelSetJsonFile.TryLoad(modelsDirectory, FileName, Parse);
     }
 
     /// <summary>Parses the file's content.</summary>
@@ -84,11 +72,7 @@ internal sealed class FeatureBins
     {
         using JsonDocument document = JsonDocument.Parse(utf8Json);
         JsonElement root = document.RootElement;
-        int format = root.GetProperty("format").GetInt32();
-        if (format != FormatVersion)
-        {
-            throw new FormatException($"format {format} is not supported (this version reads format {FormatVersion}).");
-        }
+        ModelSetJsonFile.EnsureFormat(root, FormatVersion);
 
         var columns = new List<ColumnBins>();
         foreach (JsonElement column in root.GetProperty("columns").EnumerateArray())

@@ -41,31 +41,14 @@ internal sealed class ModelSetReport
     /// <exception cref="InvalidDataException">The file exists but is not a valid report.</exception>
     public static ModelSetReport? TryLoad(string modelsDirectory)
     {
-        string path = Path.Combine(modelsDirectory, FileName);
-        if (!File.Exists(path))
-        {
-            return null;
-        }
-
-        try
-        {
-            return Parse(File.ReadAllBytes(path));
-        }
-        catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
-        {
-            throw new InvalidDataException($"{path} is not a valid {FileName}: {ex.Message}", ex);
-        }
+        return ModelSetJsonFile.TryLoad(modelsDirectory, FileName, Parse);
     }
 
     public static ModelSetReport Parse(ReadOnlyMemory<byte> utf8Json)
     {
         using JsonDocument document = JsonDocument.Parse(utf8Json);
         JsonElement root = document.RootElement;
-        int format = root.GetProperty("format").GetInt32();
-        if (format != FormatVersion)
-        {
-            throw new FormatException($"format {format} is not supported (this version reads format {FormatVersion}).");
-        }
+        ModelSetJsonFile.EnsureFormat(root, FormatVersion);
 
         var models = new Dictionary<string, HoldoutCurves>(StringComparer.Ordinal);
         foreach (JsonProperty model in root.GetProperty("models").EnumerateObject())
