@@ -126,4 +126,10 @@ internal static partial class TrainingLog
 
     [LoggerMessage(EventId = 3056, Level = LogLevel.Warning, Message = "RetrainOnDrift is on but {ModelsDirectory} has no feature_bins.json (a set the Python script trained): training on the time rule alone")]
     public static partial void DriftUnavailable(ILogger logger, string modelsDirectory);
+
+    [LoggerMessage(EventId = 3070, Level = LogLevel.Information, Message = "Training snapshot: {Records} records from {Source} as of {AsOf:O} (sha256 {Sha256}) in {Elapsed}")]
+    public static partial void SnapshotTaken(ILogger logger, int records, string source, DateTimeOffset asOf, string sha256, TimeSpan elapsed);
+
+    [LoggerMessage(EventId = 3071, Level = LogLevel.Warning, Message = "The trainer's {File} already names a data_source; it is kept, and the snapshot's ({Sha256}) is not written")]
+    public static partial void DataSourceKept(ILogger logger, string file, string sha256);
 }

@@ -32,6 +32,9 @@ public enum ModelTrainingStage
 
     /// <summary>The quality gate could not compare the new set with the current one (e.g. the registry's latest run could not be downloaded).</summary>
     QualityGate,
+
+    /// <summary>The training source could not be read into the run's snapshot.</summary>
+    Snapshot,
 }
 
 /// <summary>The result of one training run: what was installed, uploaded and reloaded, or why nothing was.</summary>
@@ -69,6 +72,9 @@ public sealed class ModelTrainingRunResult
 
     /// <summary>The quality gate's verdict (for <see cref="ModelTrainingRunOutcome.Installed"/> and <see cref="ModelTrainingRunOutcome.Rejected"/>).</summary>
     public ModelGateResult? Gate { get; init; }
+
+    /// <summary>The snapshot of the training source the trainer read (also <c>data_source</c> in the set's metadata), or <see langword="null"/> when it was not taken.</summary>
+    public FeatureSnapshotManifest? Snapshot { get; init; }
 
     /// <summary>The run in the registry: published (latest) or kept as rejected; <see langword="null"/> without a bucket or when the upload failed.</summary>
     public ModelRun? Run { get; init; }

@@ -4,11 +4,13 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Vince.FeatureStore.Onnx.Diagnostics;
 
 using Vince.FeatureStore.ModelSets;
+using Vince.FeatureStore.Sources;
 
 namespace Vince.FeatureStore.Onnx.Training;
 
 /// <summary>
-/// One training, start to finish: a fresh staging directory next to the models directory → the trainer → validation
+/// One training, start to finish: a snapshot of the training source (<see cref="Source"/>) → a fresh staging directory next to
+/// the models directory → the trainer, reading only the snapshot → <c>data_source</c> in the metadata → validation
 /// (<see cref="ModelSetValidator"/>) → <c>last_train_at.txt</c> → the quality gate (the new set against the registry's
 /// latest run, else the installed set) → atomic installation (<see cref="ModelSetInstaller"/>) → publication to the
 /// registry → scorer reload. Used by the train-when-ready service and by <c>vince-features train</c>.
@@ -34,7 +36,7 @@ public sealed class ModelTrainingRunner : IDisposable
 
     /// <summary>Creates a runner.</summary>
     /// <param name="trainer">Trains into an empty directory.</param>
-    /// <param name="featuresDirectory">The JSONL feature log directory the trainer reads.</param>
+    /// <param name="featuresDirectory">The JSONL feature log directory: the training source when <paramref name="source"/> is not given.</param>
     /// <param name="modelsDirectory">Where the validated set is installed (created when missing).</param>
     /// <param name="minSamples">The fewest complete trades to train on (passed to the trainer). Default 90.</param>
     /// <param name="bucket">Receives the new set after installation (optional).</param>
@@ -43,6 +45,7 @@ public sealed class ModelTrainingRunner : IDisposable
     /// <param name="timeProvider">Clock for <c>last_train_at.txt</c> and durations (optional).</param>
     /// <param name="meterFactory">Creates the <c>Vince.FeatureStore.Training</c> meter (optional).</param>
     /// <param name="qualityGate">The quality gate's settings (optional: on, tolerance 0.01).</param>
+    /// <param name="source">Where training records are read (optional: the store's own files in <paramref name="featuresDirectory"/>).</param>
     /// <exception cref="ArgumentException">A directory is empty, <paramref name="minSamples"/> is below 1 or the gate's settings are invalid.</exception>
     public ModelTrainingRunner(
         IModelTrainer trainer,
@@ -54,7 +57,8 @@ public sealed class ModelTrainingRunner : IDisposable
         ILogger? logger = null,
         TimeProvider? timeProvider = null,
         IMeterFactory? meterFactory = null,
-        ModelQualityGateOptions? qualityGate = null)
+        ModelQualityGateOptions? qualityGate = null,
+        FeatureSource? source = null)
     {
         ArgumentNullException.ThrowIfNull(trainer);
         ArgumentException.ThrowIfNullOrWhiteSpace(featuresDirectory);
@@ -64,6 +68,7 @@ public sealed class ModelTrainingRunner : IDisposable
         FeaturesDirectory = Path.GetFullPath(featuresDirectory);
         ModelsDirectory = Path.TrimEndingDirectorySeparator(Path.GetFullPath(modelsDirectory));
         MinSamples = minSamples;
+        Source = source ?? FeatureSource.Jsonl(FeaturesDirectory);
         Bucket = bucket;
         Scorer = scorer;
         _logger = logger ?? NullLogger.Instance;
@@ -85,6 +90,9 @@ public sealed class ModelTrainingRunner : IDisposable
 
     /// <summary>The models directory (absolute).</summary>
     public string ModelsDirectory { get; }
+
+    /// <summary>Where training records are read; each run trains on a snapshot of it.</summary>
+    public FeatureSource Source { get; }
 
     /// <summary>The fewest complete trades to train on.</summary>
     public int MinSamples { get; }
@@ -133,7 +141,7 @@ public sealed class ModelTrainingRunner : IDisposable
     private async Task<ModelTrainingRunResult> RunUnderGateAsync(bool force, CancellationToken cancellationToken)
     {
         long started = _timeProvider.GetTimestamp();
-        TrainingLog.TrainingStarted(_logger, Trainer.Name, FeaturesDirectory, ModelsDirectory, MinSamples);
+        TrainingLog.TrainingStarted(_logger, Trainer.Name, Source.Description, ModelsDirectory, MinSamples);
 
         // Left by a process killed mid-run; a day is far beyond any training's timeout.
         int stale = ModelSetInstaller.DeleteStaleStagingDirectories(ModelsDirectory, TimeSpan.FromDays(1));
@@ -143,15 +151,22 @@ public sealed class ModelTrainingRunner : IDisposable
         }
 
         string staging = ModelSetInstaller.CreateStagingDirectory(ModelsDirectory, "train");
+        // Beside the staging directory, not in it: the snapshot is what the set was trained on, not part of the set.
+        string snapshotDirectory = ModelSetInstaller.CreateStagingDirectory(ModelsDirectory, "snapshot");
         bool installed = false;
-        ModelTrainingStage stage = ModelTrainingStage.Training;
+        ModelTrainingStage stage = ModelTrainingStage.Snapshot;
         string output = string.Empty;
+        FeatureSnapshotManifest? snapshot = null;
         try
         {
+            snapshot = await TakeSnapshotAsync(snapshotDirectory, cancellationToken).ConfigureAwait(false);
+
+            stage = ModelTrainingStage.Training;
             ModelTrainingResult trained = await Trainer.TrainAsync(
-                new ModelTrainingRequest { FeaturesDirectory = FeaturesDirectory, OutputDirectory = staging, MinSamples = MinSamples },
+                new ModelTrainingRequest { FeaturesDirectory = snapshotDirectory, OutputDirectory = staging, MinSamples = MinSamples },
                 cancellationToken).ConfigureAwait(false);
             output = trained.Output;
+            TrainingDataSource.Stamp(staging, snapshot, _logger);
 
             stage = ModelTrainingStage.Validation;
             ValidatedModelSet set = await Task.Run(() => ModelSetValidator.Validate(staging, _logger, cancellationToken), cancellationToken).ConfigureAwait(false);
@@ -165,6 +180,7 @@ public sealed class ModelTrainingRunner : IDisposable
                     ModelsDirectory = ModelsDirectory,
                     TrainerOutput = output,
                     ModelSet = set,
+                    Snapshot = snapshot,
                     Duration = _timeProvider.GetElapsedTime(started),
                 });
             }
@@ -176,10 +192,10 @@ public sealed class ModelTrainingRunner : IDisposable
             LastTrainAt.Write(staging, trainedAt);
 
             stage = ModelTrainingStage.QualityGate;
-            ModelGateResult gate = await EvaluateGateAsync(staging, force, cancellationToken).ConfigureAwait(false);
+            ModelGateResult gate = await EvaluateGateAsync(staging, snapshotDirectory, force, cancellationToken).ConfigureAwait(false);
             if (!gate.Passed)
             {
-                return Finish(await RejectAsync(staging, set, gate, trainedAt, output, started, cancellationToken).ConfigureAwait(false));
+                return Finish(await RejectAsync(staging, set, gate, snapshot, trainedAt, output, started, cancellationToken).ConfigureAwait(false));
             }
 
             cancellationToken.ThrowIfCancellationRequested();
@@ -203,6 +219,7 @@ public sealed class ModelTrainingRunner : IDisposable
                 Swap = swap,
                 Gate = gate,
                 Run = run,
+                Snapshot = snapshot,
                 UploadError = uploadError,
                 ScorerModel = model,
                 ReloadError = reloadError,
@@ -232,6 +249,7 @@ public sealed class ModelTrainingRunner : IDisposable
                 TrainerOutput = output,
                 FailedStage = stage,
                 Error = ex,
+                Snapshot = snapshot,
                 Duration = _timeProvider.GetElapsedTime(started),
             });
         }
@@ -241,11 +259,26 @@ public sealed class ModelTrainingRunner : IDisposable
             {
                 TrainingLog.StagingNotDeleted(_logger, staging);
             }
+
+            if (!ModelSetInstaller.DeleteDirectory(snapshotDirectory))
+            {
+                TrainingLog.StagingNotDeleted(_logger, snapshotDirectory);
+            }
         }
     }
 
+    /// <summary>Materializes <see cref="Source"/> into <paramref name="directory"/>: the only records this run's trainer and gate see.</summary>
+    private async Task<FeatureSnapshotManifest> TakeSnapshotAsync(string directory, CancellationToken cancellationToken)
+    {
+        long started = _timeProvider.GetTimestamp();
+        FeatureSnapshotManifest snapshot = await FeatureSnapshot.WriteAsync(Source, directory, _timeProvider.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+        TimeSpan elapsed = _timeProvider.GetElapsedTime(started);
+        TrainingLog.SnapshotTaken(_logger, snapshot.Records, Source.Description, snapshot.AsOf, snapshot.Sha256, elapsed);
+        return snapshot;
+    }
+
     /// <summary>The quality gate: the new set against the registry's latest run, else the set installed locally.</summary>
-    private async Task<ModelGateResult> EvaluateGateAsync(string staging, bool force, CancellationToken cancellationToken)
+    private async Task<ModelGateResult> EvaluateGateAsync(string staging, string snapshotDirectory, bool force, CancellationToken cancellationToken)
     {
         if (!QualityGate.Enabled)
         {
@@ -285,7 +318,7 @@ public sealed class ModelTrainingRunner : IDisposable
                 championName = $"the set installed in {ModelsDirectory}";
             }
 
-            ModelGateResult gate = await ModelQualityGate.EvaluateAsync(staging, champion, championName, FeaturesDirectory, QualityGate, _logger, cancellationToken).ConfigureAwait(false);
+            ModelGateResult gate = await ModelQualityGate.EvaluateAsync(staging, champion, championName, snapshotDirectory, QualityGate, _logger, cancellationToken).ConfigureAwait(false);
             if (gate.Passed)
             {
                 TrainingLog.GatePassed(_logger, gate.Reason);
@@ -308,7 +341,7 @@ public sealed class ModelTrainingRunner : IDisposable
 
     /// <summary>Keeps a refused set as a rejected run; nothing is installed or published.</summary>
     private async Task<ModelTrainingRunResult> RejectAsync(
-        string staging, ValidatedModelSet set, ModelGateResult gate, DateTimeOffset trainedAt, string output, long started, CancellationToken cancellationToken)
+        string staging, ValidatedModelSet set, ModelGateResult gate, FeatureSnapshotManifest snapshot, DateTimeOffset trainedAt, string output, long started, CancellationToken cancellationToken)
     {
         ModelRun? run = null;
         Exception? uploadError = null;
@@ -340,6 +373,7 @@ public sealed class ModelTrainingRunner : IDisposable
             TrainedAt = trainedAt,
             Gate = gate,
             Run = run,
+            Snapshot = snapshot,
             UploadError = uploadError,
             Duration = _timeProvider.GetElapsedTime(started),
         };
@@ -407,6 +441,7 @@ public sealed class ModelTrainingRunner : IDisposable
         ModelTrainingStage.Training => "training",
         ModelTrainingStage.Validation => "validation",
         ModelTrainingStage.QualityGate => "quality_gate",
+        ModelTrainingStage.Snapshot => "snapshot",
         _ => "installation",
     };
 }

@@ -18,8 +18,8 @@ public static class TrainingFeatureStoreBuilderExtensions
     /// <summary>
     /// Registers the train-when-ready hosted service (the bot's <c>TRAIN_ONNX_WHEN_READY</c> task) and a
     /// <see cref="ModelTrainingRunner"/> singleton. At start-up and then every <see cref="TrainingWhenReadyOptions.CheckInterval"/>
-    /// (1 hour) the service counts complete trades — with the registered <see cref="IFeatureQuery"/> (e.g. Postgres' reader)
-    /// when there is one, else from the JSONL log — and when there are at least <see cref="TrainingWhenReadyOptions.MinSamples"/>
+    /// (1 hour) the service counts complete trades in the training source (<see cref="TrainingWhenReadyOptions.Source"/>: by default
+    /// Supabase, else Postgres, else the JSONL log) and when there are at least <see cref="TrainingWhenReadyOptions.MinSamples"/>
     /// (90) and the last training (local or in the registry) is at least <see cref="TrainingWhenReadyOptions.MinTimeBetweenTrainings"/> (24 h)
     /// old — or the recent win rate is below <see cref="TrainingWhenReadyOptions.EarlyRetrainWinRate"/> (45 %) — trains, validates,
     /// passes the quality gate, installs atomically, publishes to the registered <see cref="IModelBucket"/> and reloads the
@@ -92,6 +92,7 @@ public static class TrainingFeatureStoreBuilderExtensions
             loggerFactory?.CreateLogger<ModelTrainingRunner>(),
             timeProvider,
             services.GetService<IMeterFactory>(),
-            options.QualityGate);
+            options.QualityGate,
+            FeatureSource.Select(services.GetServices<FeatureSource>(), options.Source, () => FeatureSource.Jsonl(features)));
     }
 }

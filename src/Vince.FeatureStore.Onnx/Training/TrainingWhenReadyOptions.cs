@@ -44,7 +44,15 @@ public sealed class TrainingWhenReadyOptions
     /// <summary>The quality gate a new set must pass before it is installed and published (on, tolerance 0.01).</summary>
     public ModelQualityGateOptions QualityGate { get; } = new();
 
-    /// <summary>The JSONL feature log the trainer reads; when unset, the feature store's data directory.</summary>
+    /// <summary>
+    /// Where complete trades are counted and training records are read: <see cref="FeatureSourceKind.Auto"/> (default) takes the
+    /// most shared store configured — Supabase (<c>.AddSupabase(...)</c>), else Postgres (<c>.AddPostgres(...)</c>), else the
+    /// local JSONL log — so a fresh deploy trains on the corpus every instance wrote. A named kind that is not configured fails
+    /// the start. Each training reads a snapshot of it (docs/formats.md, "Training snapshot").
+    /// </summary>
+    public FeatureSourceKind Source { get; set; } = FeatureSourceKind.Auto;
+
+    /// <summary>The JSONL feature log of the <see cref="FeatureSourceKind.Jsonl"/> source; when unset, the feature store's data directory.</summary>
     public string? FeaturesDirectory { get; set; }
 
     /// <summary>
@@ -117,6 +125,11 @@ public sealed class TrainingWhenReadyOptions
         if (MinSamples < 1)
         {
             errors.Add($"{nameof(MinSamples)} must be at least 1 (was {MinSamples}).");
+        }
+
+        if (!Enum.IsDefined(Source))
+        {
+            errors.Add($"{nameof(Source)} must be Auto, Jsonl, Postgres or Supabase (was {(int)Source}).");
         }
 
         if (CheckInterval < TimeSpan.FromSeconds(1) || CheckInterval > TimeSpan.FromDays(7))

@@ -14,6 +14,7 @@ internal static class TrainingWhenReadyOptionsBinder
         options.MinSamples = section.WholeNumber(nameof(TrainingWhenReadyOptions.MinSamples)) ?? options.MinSamples;
         options.CheckInterval = section.Duration(nameof(TrainingWhenReadyOptions.CheckInterval)) ?? options.CheckInterval;
         options.MinTimeBetweenTrainings = section.Duration(nameof(TrainingWhenReadyOptions.MinTimeBetweenTrainings)) ?? options.MinTimeBetweenTrainings;
+        options.Source = section.Choice<FeatureSourceKind>(nameof(TrainingWhenReadyOptions.Source)) ?? options.Source;
         options.FeaturesDirectory = section.Text(nameof(TrainingWhenReadyOptions.FeaturesDirectory)) ?? options.FeaturesDirectory;
         options.ModelsDirectory = section.Text(nameof(TrainingWhenReadyOptions.ModelsDirectory)) ?? options.ModelsDirectory;
         options.UploadToBucket = section.Flag(nameof(TrainingWhenReadyOptions.UploadToBucket)) ?? options.UploadToBucket;

@@ -47,11 +47,9 @@ internal sealed class TrainingWhenReadyService : BackgroundService
     {
         // Created here, not in the loop, so a trainer that cannot be created stops the start with its error.
         _runner = _services.GetRequiredService<ModelTrainingRunner>();
-        _counter = _services.GetService<IFeatureQuery>()
-            // The bot's own trades, as a Postgres count would see them: synthetic files do not make a training due.
-            ?? new FeatureLogReader(_runner.FeaturesDirectory, new FeatureLogReaderOptions { RealOnly = true }, _services.GetService<ILogger<FeatureLogReader>>());
-        string source = _counter is FeatureLogReader reader ? $"the JSONL log in {Path.GetFullPath(reader.DataDirectory)}" : _counter.GetType().Name;
-        TrainingLog.ServiceStarted(_logger, _options.CheckInterval, _options.MinSamples, source, _options.MinTimeBetweenTrainings, _runner.Trainer.Name, _runner.ModelsDirectory);
+        // Counted where the runner trains from, so "enough trades" means enough in what the trainer will read.
+        _counter = _runner.Source.Query;
+        TrainingLog.ServiceStarted(_logger, _options.CheckInterval, _options.MinSamples, _runner.Source.Description, _options.MinTimeBetweenTrainings, _runner.Trainer.Name, _runner.ModelsDirectory);
         return base.StartAsync(cancellationToken);
     }
 
@@ -198,7 +196,7 @@ internal sealed class TrainingWhenReadyService : BackgroundService
         }
 
         var settings = new FeatureDriftSettings { Threshold = _options.DriftThreshold, RecentRecords = _options.DriftRecentRecords };
-        FeatureDriftReport report = await FeatureDriftAnalyzer.AnalyzeAsync(bins, FeatureDriftAnalyzer.ReadLog(runner.FeaturesDirectory, cancellationToken), settings, cancellationToken).ConfigureAwait(false);
+        FeatureDriftReport report = await FeatureDriftAnalyzer.AnalyzeAsync(bins, runner.Source.Query.ReadRecordsAsync(cancellationToken: cancellationToken), settings, cancellationToken).ConfigureAwait(false);
         string description = report.Describe();
         if (report.Alarms.Count == 0)
         {

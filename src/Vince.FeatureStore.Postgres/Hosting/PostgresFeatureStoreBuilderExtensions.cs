@@ -111,7 +111,16 @@ public static class PostgresFeatureStoreBuilderExtensions
 
         services.AddSingleton(sp => new PostgresSinkRegistration(optionsName, CreateSink(sp, optionsName, dataSourceFactory)));
         services.AddSingleton<IFeatureSink>(sp => Find(sp, optionsName));
-        services.TryAddSingleton(sp => Find(sp, optionsName).CreateReader(sp.GetService<ILogger<PostgresFeatureReader>>()));
+        if (!services.Any(d => d.ServiceType == typeof(PostgresFeatureReader)))
+        {
+            // The first registration's table is the Postgres training source (FeatureSourceKind.Postgres).
+            services.AddSingleton(sp => Find(sp, optionsName).CreateReader(sp.GetService<ILogger<PostgresFeatureReader>>()));
+            services.AddSingleton(sp =>
+            {
+                PostgresFeatureReader reader = sp.GetRequiredService<PostgresFeatureReader>();
+                return new FeatureSource(FeatureSourceKind.Postgres, reader, $"the Postgres table {reader.TableName}");
+            });
+        }
 
         // The host's query over the store (e.g. the complete-trade count of train-when-ready) reads the table when Postgres is configured.
         services.TryAddSingleton<IFeatureQuery>(sp => sp.GetRequiredService<PostgresFeatureReader>());

@@ -129,7 +129,16 @@ public static class SupabaseFeatureStoreBuilderExtensions
 
         services.AddSingleton(sp => new SupabaseSinkRegistration(optionsName, CreateSink(sp, optionsName, environment)));
         services.AddSingleton<IFeatureSink>(sp => Find(sp, optionsName));
-        services.TryAddSingleton(sp => Find(sp, optionsName).CreateReader(sp.GetService<ILogger<SupabaseFeatureReader>>()));
+        if (!services.Any(d => d.ServiceType == typeof(SupabaseFeatureReader)))
+        {
+            // The first registration's table is the Supabase training source (FeatureSourceKind.Supabase).
+            services.AddSingleton(sp => Find(sp, optionsName).CreateReader(sp.GetService<ILogger<SupabaseFeatureReader>>()));
+            services.AddSingleton(sp =>
+            {
+                SupabaseFeatureReader reader = sp.GetRequiredService<SupabaseFeatureReader>();
+                return new FeatureSource(FeatureSourceKind.Supabase, reader, $"the Supabase table {reader.TableName}");
+            });
+        }
 
         // The model bucket of the same project (first registration wins): scoring downloads from it, training uploads to it.
         services.TryAddSingleton<IModelBucket>(sp => Find(sp, optionsName).CreateModelStore(

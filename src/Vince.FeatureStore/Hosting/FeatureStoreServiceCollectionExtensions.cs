@@ -58,7 +58,8 @@ public static class FeatureStoreServiceCollectionExtensions
             sp.GetService<IMeterFactory>(),
             sp.GetService<TimeProvider>())
         {
-            HistorySource = sp.GetService<IFeatureQuery>(), // warm-starts the serving history when the local log is empty
+            // Warm-starts the serving history when the local log is empty: the most shared store, as training reads.
+            HistorySource = FeatureSource.SelectRemote(sp.GetServices<FeatureSource>())?.Query ?? sp.GetService<IFeatureQuery>(),
         });
         // Bots inject the interface; it must be the started store, not a second one.
         services.TryAddSingleton<IFeatureStore>(sp => sp.GetRequiredService<FeatureStore>());

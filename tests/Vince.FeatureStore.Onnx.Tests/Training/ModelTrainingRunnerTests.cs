@@ -96,12 +96,26 @@ public sealed class ModelTrainingRunnerTests : IDisposable
         Assert.Equal(ModelSetSwap.Exchanged, result.Swap);
         Assert.Equal(Now, result.TrainedAt);
         Assert.Equal("120", Assert.Single(script.Calls()).MinSamples);
-        Assert.Equal(Path.GetFullPath(Features), script.Calls()[0].Data);
+        // The trainer read the run's snapshot of the log, one line per record, with its manifest.
+        Assert.NotEqual(Path.GetFullPath(Features), script.Calls()[0].Data);
+        Assert.Equal(
+            (await new FeatureLogReader(Features, new FeatureLogReaderOptions { RealOnly = true }).ReadRecordsAsync().ToListAsync()).Select(r => r.Id),
+            script.DataLines(1).Select(l => FeatureJson.Deserialize(l).Id));
+        Assert.Equal(result.Snapshot!.Records, script.DataLines(1).Count);
+        Assert.Contains($"\"sha256\": \"{result.Snapshot.Sha256}\"", script.SnapshotManifest(1), StringComparison.Ordinal);
+        Assert.Equal(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(script.ScriptPath + ".data-1"))), result.Snapshot.Sha256);
 
         // The models directory is exactly the trained set, plus the training time and the host's own file.
         var expected = DirectorySnapshot.Take(TreesSet).Files;
         expected[LastTrainAt.FileName] = System.Text.Encoding.UTF8.GetBytes(Now.ToUnixTimeMilliseconds().ToString(System.Globalization.CultureInfo.InvariantCulture));
         expected["notes.txt"] = System.Text.Encoding.UTF8.GetBytes("kept across trainings");
+        // The metadata is the trainer's, plus the snapshot it was trained on.
+        var installedMetadata = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllBytes(Path.Combine(Models, "training_metadata.json")))!.AsObject();
+        System.Text.Json.Nodes.JsonNode dataSource = installedMetadata["data_source"]!;
+        Assert.Equal(("jsonl", result.Snapshot.Records, result.Snapshot.Sha256), ((string?)dataSource["kind"], (int)dataSource["records"]!, (string?)dataSource["sha256"]));
+        installedMetadata.Remove("data_source");
+        Assert.True(System.Text.Json.Nodes.JsonNode.DeepEquals(System.Text.Json.Nodes.JsonNode.Parse(expected["training_metadata.json"]), installedMetadata));
+        expected["training_metadata.json"] = File.ReadAllBytes(Path.Combine(Models, "training_metadata.json"));
         Assert.Equal(expected, DirectorySnapshot.Take(Models).Files);
         Assert.Equal(Now, LastTrainAt.Read(Models));
         DirectorySnapshot.AssertNoStagingLeft(Models);

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -126,10 +127,18 @@ public sealed class TrainingWhenReadyServiceTests : IDisposable
 
         Assert.Equal([T0, T0.AddHours(1)], CheckTimes(service));
         (string data, _, string minSamples) = Assert.Single(script.Calls());
-        Assert.Equal((Path.GetFullPath(Features), "5"), (data, minSamples));
+        // The trainer read the run's snapshot of the log (beside the models directory, gone after the run): one line per record.
+        Assert.Equal("5", minSamples);
+        Assert.StartsWith(Path.Combine(Path.GetDirectoryName(Path.GetFullPath(Models))!, ".models.snapshot-"), data, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(data));
+        Assert.Equal(5, script.DataLines(1).Count);
+        Assert.Equal(
+            (await new FeatureLogReader(Features).ReadRecordsAsync().ToListAsync()).Select(r => r.Id),
+            script.DataLines(1).Select(l => FeatureJson.Deserialize(l).Id));
         Assert.Equal(T0.AddHours(1), LastTrainAt.Read(Models));
         Assert.Equal(File.ReadAllBytes(Path.Combine(TreesSet, "signal_quality.onnx")), File.ReadAllBytes(Path.Combine(Models, "signal_quality.onnx")));
-        Assert.Equal(File.ReadAllBytes(Path.Combine(TreesSet, "training_metadata.json")), File.ReadAllBytes(Path.Combine(bucket.Root, "training_metadata.json")));
+        Assert.Equal(File.ReadAllBytes(Path.Combine(Models, "training_metadata.json")), File.ReadAllBytes(Path.Combine(bucket.Root, "training_metadata.json")));
+        Assert.Contains("\"data_source\": {\"kind\":\"jsonl\"", File.ReadAllText(Path.Combine(Models, "training_metadata.json")), StringComparison.Ordinal);
         Assert.Equal(TrainedSets.ExpectedTrees(Decision(3)), scorer.Score(Decision(3)).Probability, 1e-6);
 
         // The next check is due an hour after the last one started; the 24-hour rule keeps it from training.
@@ -265,18 +274,42 @@ public sealed class TrainingWhenReadyServiceTests : IDisposable
     }
 
     [Fact]
-    public async Task The_registered_feature_query_counts_the_complete_trades_when_there_is_one()
+    public async Task A_registered_source_is_counted_and_trained_from_when_the_local_log_is_empty()
     {
-        // No trade in the JSONL log, but the registered store (e.g. Postgres) holds 500.
+        // The local log is empty (a fresh deploy); the shared store holds the corpus: it is counted and is what the trainer reads.
+        string shared = Path.Combine(_dir.Path, "shared-store");
+        Directory.CreateDirectory(shared);
+        File.WriteAllLines(Path.Combine(shared, "features_2026-01-01_1767225600000.jsonl"),
+            Enumerable.Range(1, 3).Select(i => FeatureJson.Serialize(TestRecords.Complete($"shared-{i}", TestRecords.BaseTime + i))));
+        var source = new FeatureSource(FeatureSourceKind.Postgres, new FeatureLogReader(shared), "the shared test store");
         FakeTrainerScript script = Script();
-        using IHost host = Host(new FakeTimeProvider(T0), With(script, minSamples: 90), s => s.AddSingleton<IFeatureQuery>(new CountingQuery(500)));
+        using IHost host = Host(new FakeTimeProvider(T0), With(script, minSamples: 3), s => s.AddSingleton(source));
 
         await host.StartAsync();
         await ChecksAsync(Service(host), 1);
 
         Assert.Single(script.Calls());
-        Assert.Contains(_logs.GetSnapshot(), r => r.Id.Id == 3040 && r.Message.Contains("(counted from CountingQuery)", StringComparison.Ordinal));
+        Assert.Equal(["shared-1", "shared-2", "shared-3"], script.DataLines(1).Select(l => FeatureJson.Deserialize(l).Id));
+        using JsonDocument manifest = JsonDocument.Parse(script.SnapshotManifest(1)!);
+        Assert.Equal("postgres", manifest.RootElement.GetProperty("kind").GetString());
+        Assert.Equal(3, manifest.RootElement.GetProperty("records").GetInt32());
+        Assert.Contains(_logs.GetSnapshot(), r => r.Id.Id == 3040 && r.Message.Contains("(counted from the shared test store)", StringComparison.Ordinal));
         await host.StopAsync();
+    }
+
+    [Fact]
+    public async Task A_named_source_that_is_not_configured_fails_the_start()
+    {
+        FakeTrainerScript script = Script();
+        using IHost host = Host(new FakeTimeProvider(T0), t =>
+        {
+            With(script, minSamples: 3)(t);
+            t.Source = FeatureSourceKind.Supabase;
+        });
+
+        InvalidOperationException error = await Assert.ThrowsAsync<InvalidOperationException>(() => host.StartAsync());
+        Assert.Contains("no Supabase store is registered", error.Message, StringComparison.Ordinal);
+        Assert.Empty(script.Calls());
     }
 
     [Fact]
@@ -330,15 +363,6 @@ public sealed class TrainingWhenReadyServiceTests : IDisposable
         Assert.Equal(TimeSpan.FromHours(24), options.MinTimeBetweenTrainings);
         Assert.Null(options.TrainerFactory);
         Assert.Equal("python3", options.ExternalProcess.Command);
-    }
-
-    private sealed class CountingQuery(int complete) : IFeatureQuery
-    {
-        public IAsyncEnumerable<FeatureRecord> ReadRecordsAsync(FeatureQuery? query = null, CancellationToken cancellationToken = default) => throw new NotSupportedException();
-
-        public Task<int> CountAsync(FeatureQuery? query = null, CancellationToken cancellationToken = default) => throw new NotSupportedException();
-
-        public Task<int> CountCompleteAsync(CancellationToken cancellationToken = default) => Task.FromResult(complete);
     }
 
     /// <summary>An in-process trainer (as the .NET trainer of issue 8 will be) that writes a prepared set.</summary>

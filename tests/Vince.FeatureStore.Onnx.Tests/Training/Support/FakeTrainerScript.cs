@@ -31,6 +31,10 @@ public sealed class FakeTrainerScript
             done
             child_file='{{ChildPidFile}}'
             echo "$data|$out|$min" >> '{{CallsFile}}'
+            # What the trainer was given to read, kept after the run deletes it: the log lines and the snapshot manifest.
+            call=$(wc -l < '{{CallsFile}}')
+            cat "$data"/*.jsonl > '{{ScriptPath}}'.data-$call 2>/dev/null || true
+            cp "$data/snapshot.json" '{{ScriptPath}}'.snapshot-$call 2>/dev/null || true
             echo $$ > '{{PidFile}}'
             echo "Loading features from $data"
             echo "xgboost: training with min samples $min" >&2
@@ -64,6 +68,14 @@ public sealed class FakeTrainerScript
         => File.Exists(CallsFile)
             ? File.ReadAllLines(CallsFile).Select(l => l.Split('|')).Select(p => (p[0], p[1], p[2])).ToList()
             : [];
+
+    /// <summary>The JSONL lines the trainer's <c>--data</c> directory held on call <paramref name="call"/> (1-based).</summary>
+    public IReadOnlyList<string> DataLines(int call)
+        => File.Exists($"{ScriptPath}.data-{call}") ? File.ReadAllLines($"{ScriptPath}.data-{call}") : [];
+
+    /// <summary>The <c>snapshot.json</c> the trainer's <c>--data</c> directory held on call <paramref name="call"/>, or <see langword="null"/>.</summary>
+    public string? SnapshotManifest(int call)
+        => File.Exists($"{ScriptPath}.snapshot-{call}") ? File.ReadAllText($"{ScriptPath}.snapshot-{call}") : null;
 
     public ExternalProcessTrainerOptions Options(TimeSpan? timeout = null)
     {
