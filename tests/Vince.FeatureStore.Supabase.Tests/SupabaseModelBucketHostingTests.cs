@@ -134,11 +134,18 @@ public sealed class SupabaseModelBucketHostingTests(PostgresFixture fixture) : I
         Assert.Contains(logs.GetSnapshot(), r => r.Id.Id == 3035);
         Assert.Contains(logs.GetSnapshot(), r => r.Id.Id == 3037);
         string bucket = Path.Combine(h.Server.StorageRoot, "vince-ml-models");
-        foreach (string file in new[] { "signal_quality.onnx", "position_sizing.onnx", "training_metadata.json" })
+        foreach (string file in new[] { "signal_quality.onnx", "position_sizing.onnx" })
         {
             Assert.Equal(File.ReadAllBytes(Path.Combine(trained, file)), File.ReadAllBytes(Path.Combine(bucket, file)));
             Assert.Equal(File.ReadAllBytes(Path.Combine(trained, file)), File.ReadAllBytes(Path.Combine(models, file)));
         }
+
+        // The metadata is the trainer's plus the snapshot it trained on (data_source), the same in the bucket as installed.
+        Assert.Equal(File.ReadAllBytes(Path.Combine(models, "training_metadata.json")), File.ReadAllBytes(Path.Combine(bucket, "training_metadata.json")));
+        var installed = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllBytes(Path.Combine(models, "training_metadata.json")))!.AsObject();
+        Assert.NotNull(installed["data_source"]);
+        installed.Remove("data_source");
+        Assert.True(System.Text.Json.Nodes.JsonNode.DeepEquals(System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllBytes(Path.Combine(trained, "training_metadata.json"))), installed));
 
         // The run's files went up before latest.json pointing to them; the flat copies for the original bot end with the metadata.
         List<string> uploads = h.Server.Requests.Where(r => r.Method == "POST" && r.PathAndQuery.Contains("/storage/v1/object/vince-ml-models/", StringComparison.Ordinal)).Select(r => r.PathAndQuery).ToList();

@@ -29,8 +29,8 @@ internal static class TradeDataSet
     /// <summary>True when the generator's rule makes a trade likely profitable.</summary>
     public static bool HasEdge(double strength, double fundingPercentile) => strength > 60 && fundingPercentile is > 15 and < 85;
 
-    /// <summary>Writes the history; <paramref name="shift"/> may change each decision's market features (to shift a column on purpose).</summary>
-    public static async Task WriteAsync(string directory, int trades, int seed = 11, bool everyTradeWins = false, int noEdgeBefore = 0, Func<MarketFeatures, MarketFeatures>? shift = null)
+    /// <summary>Writes the history (every <paramref name="avoidedEvery"/>-th decision avoided); <paramref name="shift"/> may change each decision's market features (to shift a column on purpose).</summary>
+    public static async Task WriteAsync(string directory, int trades, int seed = 11, bool everyTradeWins = false, int noEdgeBefore = 0, Func<MarketFeatures, MarketFeatures>? shift = null, int avoidedEvery = 5)
     {
         var random = new Random(seed);
         await using var store = new FeatureStore(TestStores.Options(directory));
@@ -73,7 +73,7 @@ internal static class TradeDataSet
             var regime = new RegimeFeatures { VolatilityRegime = VolatilityRegimes[random.Next(3)], MarketRegime = MarketRegimes[random.Next(3)] };
             var news = new NewsFeatures { MacroRiskEnvironment = random.NextDouble() < 0.5 ? "risk_on" : "risk_off", NasdaqChange = Math.Round((random.NextDouble() * 4) - 2, 3) };
             string[] drivers = [Drivers[random.Next(Drivers.Length)], Drivers[random.Next(Drivers.Length)]];
-            if (i % 5 == 4)
+            if (i % avoidedEvery == avoidedEvery - 1)
             {
                 store.RecordAvoided(asset, "risk limit", market, session, signal, regime, news, at, drivers);
                 continue;
