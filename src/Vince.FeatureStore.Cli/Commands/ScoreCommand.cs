@@ -47,7 +47,7 @@ internal static class ScoreCommand
 
         double? threshold = options.Double("threshold", 0, 1);
         string recordPath = Path.GetFullPath(options.Value("record")
-            ?? throw new UsageException("missing required option --record (or --records).") { Command = Spec.Name });
+            ?? throw new UsageException("missing required option --record FILE (or --records PATH).") { Command = Spec.Name });
         string? historyPath = options.Value("history") is { } h ? Path.GetFullPath(h) : null;
         string directory = context.ModelsDirectory(options.Value("models"));
         FeatureRecord record = Scorers.ReadRecord(recordPath);
