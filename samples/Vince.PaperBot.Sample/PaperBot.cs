@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Vince.FeatureStore;
+using Vince.FeatureStore.Onnx;
 
 namespace Vince.PaperBot.Sample;
 
@@ -39,14 +40,18 @@ internal sealed record StrategySettings
 }
 
 /// <summary>What one run produced, as the bot counted it (the summary re-reads the log independently).</summary>
-internal sealed record PaperRunStats(int Completed, int Avoided, DateTimeOffset SimulatedUntil, bool Interrupted);
+/// <param name="Scored">Decisions scored by the model set (0 without one).</param>
+/// <param name="ColdHistory">Scored decisions of which some model missed a lag (fewer than 3 earlier records of the asset).</param>
+internal sealed record PaperRunStats(int Completed, int Avoided, DateTimeOffset SimulatedUntil, bool Interrupted, int Scored = 0, int ColdHistory = 0);
 
 /// <summary>
 /// The paper-trading loop: every simulated minute it manages open positions; every 30 minutes it
 /// evaluates each free asset, records the decision (traded or avoided) and, for trades, the execution
 /// and later the outcome. Positions on different assets overlap, so the store sees interleaved updates.
+/// With a model set every decision is scored from its parts before it is recorded (the served scores go into the
+/// record), and a trade the signal-quality model rejects is recorded as avoided instead.
 /// </summary>
-internal sealed class PaperBot(IFeatureStore store, PaperMarket market, StrategySettings strategy, Random random, ILogger<PaperBot> logger)
+internal sealed class PaperBot(IFeatureStore store, PaperMarket market, StrategySettings strategy, Random random, ILogger<PaperBot> logger, OnnxModelSet? models = null)
 {
     private const int MaxDecisionDrivers = 15;
     private const int EvaluationMinutes = 30;
@@ -56,7 +61,7 @@ internal sealed class PaperBot(IFeatureStore store, PaperMarket market, Strategy
     private readonly SignalEngine _signals = new(random, strategy.Name);
     private readonly List<PaperPosition> _open = [];
     private readonly Dictionary<string, (DateTimeOffset Until, bool AfterStop)> _cooldowns = new(StringComparer.Ordinal);
-    private int _avoided, _opened, _completed;
+    private int _avoided, _opened, _completed, _scored, _coldHistory;
     private int _winStreak, _lossStreak;
 
     /// <summary>Runs until <paramref name="trades"/> trades have opened and closed, or until cancelled.</summary>
@@ -89,7 +94,7 @@ internal sealed class PaperBot(IFeatureStore store, PaperMarket market, Strategy
             }
         }
 
-        return new PaperRunStats(_completed, _avoided, market.Now, cancellationToken.IsCancellationRequested);
+        return new PaperRunStats(_completed, _avoided, market.Now, cancellationToken.IsCancellationRequested, _scored, _coldHistory);
     }
 
     private int ManagePositions(DateTimeOffset now)
@@ -144,13 +149,34 @@ internal sealed class PaperBot(IFeatureStore store, PaperMarket market, Strategy
 
         if (AvoidReason(ticker, signal, context, now) is { } reason)
         {
-            store.RecordAvoided(ticker, reason, context.Market, context.Session, signal.Features, context.Regime, context.News, now);
+            if (Score(ticker, context, signal, null, now) is { } scored)
+            {
+                store.Record(scored.ToAvoided(reason));
+            }
+            else
+            {
+                store.RecordAvoided(ticker, reason, context.Market, context.Session, signal.Features, context.Regime, context.News, now);
+            }
+
             _avoided++;
             return false;
         }
 
-        Open(asset, signal, context, now);
-        return true;
+        return Open(asset, signal, context, now);
+    }
+
+    /// <summary>Every model's score of the decision from its parts, before it is recorded; null without a model set.</summary>
+    private ScoredDecision? Score(string ticker, MarketContext context, SignalCandidate signal, IReadOnlyList<string>? drivers, DateTimeOffset now)
+    {
+        if (models is null)
+        {
+            return null;
+        }
+
+        ScoredDecision scored = models.ScoreDecision(ticker, context.Market, context.Session, signal.Features, context.Regime, context.News, drivers, now);
+        _scored++;
+        _coldHistory += scored.ColdHistory ? 1 : 0;
+        return scored;
     }
 
     private string? AvoidReason(string ticker, SignalCandidate signal, MarketContext context, DateTimeOffset now)
@@ -196,7 +222,8 @@ internal sealed class PaperBot(IFeatureStore store, PaperMarket market, Strategy
             : null;
     }
 
-    private void Open(AssetSeries asset, SignalCandidate signal, MarketContext context, DateTimeOffset now)
+    /// <summary>Returns false when the signal-quality model rejected the trade (recorded as avoided).</summary>
+    private bool Open(AssetSeries asset, SignalCandidate signal, MarketContext context, DateTimeOffset now)
     {
         AssetProfile profile = asset.Profile;
         int direction = signal.Direction;
@@ -248,12 +275,30 @@ internal sealed class PaperBot(IFeatureStore store, PaperMarket market, Strategy
             drivers.Add("macro risk-off: trading anyway, signal strong enough");
         }
 
-        string id = store.RecordDecision(profile.Ticker, context.Market, context.Session, signal.Features, context.Regime, context.News,
-            drivers.Take(MaxDecisionDrivers).ToArray(), now);
+        string[] recordedDrivers = drivers.Take(MaxDecisionDrivers).ToArray();
+        string id;
+        if (Score(profile.Ticker, context, signal, recordedDrivers, now) is { } scored)
+        {
+            if (!scored.Passes)
+            {
+                ModelScore quality = scored.SignalQuality!.Value;
+                store.Record(scored.ToAvoided($"signal quality {quality.Value:0.000} below {quality.Threshold:0.000}"));
+                _avoided++;
+                return false;
+            }
+
+            id = store.Record(scored.ToRecord());
+        }
+        else
+        {
+            id = store.RecordDecision(profile.Ticker, context.Market, context.Session, signal.Features, context.Regime, context.News, recordedDrivers, now);
+        }
+
         store.RecordExecution(id, execution);
         _open.Add(new PaperPosition(id, profile, direction, execution, entry, targets, strategy.TakeProfitUsd is not null, now, strategy.MaxHolding, strategy.TakerFeeRate));
         _opened++;
         SampleLog.Opened(logger, direction > 0 ? "long" : "short", profile.Ticker, id, execution.EntryPrice);
+        return true;
     }
 
     /// <summary>

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Vince.FeatureStore;
 using Vince.FeatureStore.Configuration;
+using Vince.FeatureStore.Onnx;
 using Vince.PaperBot.Sample;
 
 // Feature values and the summary are machine-read; keep them independent of the user's locale.
@@ -60,7 +61,11 @@ try
     Console.Error.WriteLine(ShipTargets.Describe(directory, host.Services.GetServices<IFeatureSink>()));
     StrategySettings strategy = arguments.Aggressive ? StrategySettings.Aggressive : StrategySettings.Standard;
     var market = new PaperMarket(arguments.Assets, arguments.Seed);
-    var bot = new PaperBot(store, market, strategy, new Random(arguments.Seed + 1), host.Services.GetRequiredService<ILogger<PaperBot>>());
+    // Loaded after the start: the store's history is warm (from the log's tail, or the database when the log is empty).
+    using OnnxModelSet? models = arguments.ModelsDirectory is { } modelsDirectory
+        ? OnnxModelSet.Load(modelsDirectory, host.Services.GetRequiredService<FeatureStore>().History, meterFactory: host.Services.GetService<System.Diagnostics.Metrics.IMeterFactory>())
+        : null;
+    var bot = new PaperBot(store, market, strategy, new Random(arguments.Seed + 1), host.Services.GetRequiredService<ILogger<PaperBot>>(), models);
     var progress = new ProgressReporter(arguments.Trades, Console.Error, interactive: !Console.IsErrorRedirected);
     if (logger.IsEnabled(LogLevel.Information))
     {

@@ -45,6 +45,11 @@ internal static class RunSummary
         int open = records - complete - avoided;
         output.WriteLine($"Paper bot run: {run.Completed} trades closed, {run.Avoided} signals avoided (seed {arguments.Seed}, {strategy.Describe()})");
         output.WriteLine($"  simulated        {PaperMarket.Start:yyyy-MM-dd HH:mm} to {run.SimulatedUntil:yyyy-MM-dd HH:mm} UTC, in {elapsed.TotalSeconds:0.0} s");
+        if (arguments.ModelsDirectory is not null)
+        {
+            output.WriteLine($"  scored {run.Scored} decisions, {run.ColdHistory} with cold history");
+        }
+
         output.WriteLine($"Feature log (every file in the directory, earlier runs included):");
         output.WriteLine($"  records          {records} ({complete} complete, {avoided} avoided, {open} open)");
         output.WriteLine($"  record versions  {versions}");

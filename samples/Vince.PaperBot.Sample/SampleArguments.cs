@@ -17,6 +17,9 @@ internal sealed record SampleArguments
 
     public int Seed { get; init; } = 42;
 
+    /// <summary>A trained model set: every decision is scored before it is recorded, and the signal-quality model can veto a trade.</summary>
+    public string? ModelsDirectory { get; init; }
+
     public bool Verbose { get; init; }
 
     public bool ShowHelp { get; init; }
@@ -35,6 +38,8 @@ internal sealed record SampleArguments
           --trades N        completed trades to produce (default 200)
           --data-dir DIR    JSONL log directory (default: ${Vince.FeatureStore.FeatureStoreOptions.DataDirectoryEnvironmentVariable}, else {Vince.FeatureStore.FeatureStoreOptions.DefaultDataDirectory})
           --seed N          random seed; the same seed gives the same market and trades (default 42)
+          --models DIR      a trained model set: score every decision before recording it (served scores kept
+                            under ml), and skip (record as avoided) trades the signal-quality model rejects
           --verbose, -v     log at Information level (default Warning)
           --help, -h        show this help
 
@@ -89,6 +94,19 @@ internal sealed record SampleArguments
                     }
 
                     result = result with { Seed = seed };
+                    break;
+                case "--models":
+                    if (!TryTakeValue(args, ref i, name, inlineValue, out string? models, out error))
+                    {
+                        return (null, error);
+                    }
+
+                    if (string.IsNullOrWhiteSpace(models))
+                    {
+                        return (null, "--models needs a non-empty directory.");
+                    }
+
+                    result = result with { ModelsDirectory = models };
                     break;
                 case "--data-dir":
                     if (!TryTakeValue(args, ref i, name, inlineValue, out string? directory, out error))

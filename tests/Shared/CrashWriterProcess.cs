@@ -124,6 +124,33 @@ public sealed class CrashWriterProcess : IDisposable
         }
     }
 
+    /// <summary>Reads standard output until a line equal to <paramref name="expected"/>; returns the lines before it.</summary>
+    public async Task<List<string>> ReadLinesUntilAsync(string expected, TimeSpan timeout)
+    {
+        using var cts = new CancellationTokenSource(timeout);
+        var lines = new List<string>();
+        while (await _process.StandardOutput.ReadLineAsync(cts.Token) is { } line)
+        {
+            if (line == expected)
+            {
+                return lines;
+            }
+
+            lines.Add(line);
+        }
+
+        Assert.Fail($"The crash writer exited before printing {expected}: " + await _process.StandardError.ReadToEndAsync());
+        return lines;
+    }
+
+    /// <summary>SIGKILLs the writer and checks that the signal ended it.</summary>
+    public async Task KillAsync()
+    {
+        _process.Kill(); // SIGKILL on Unix: no finalizers, no flush, no disposal
+        await _process.WaitForExitAsync();
+        Assert.Equal(137, _process.ExitCode); // 128 + SIGKILL
+    }
+
     /// <summary>Sends one line to a writer started with --commands and returns its answer.</summary>
     public async Task<string> SendAsync(string command, TimeSpan timeout)
     {

@@ -12,11 +12,16 @@ using Vince.FeatureStore.Supabase;
 // (the Supabase key comes from SUPABASE_SERVICE_ROLE_KEY, never the command line); every 5th version then completes
 // the decision recorded 3 before (RecordOutcome). --complete records outcomes for the decisions PREFIX-1..PREFIX-COUNT that the earlier run left open first (ids of
 // an earlier, killed run: found in the log after the restart). --exit-after stops after N versions: flush, wait for
-// the sinks, dispose, print "DONE".
+// the sinks, dispose, print "DONE". --serve MODELS scores every decision before recording it (ServeRun).
 string directory = args[0];
 if (args.Contains("--hosted"))
 {
     return await HostedRun.RunAsync(directory, args);
+}
+
+if (args.Contains("--serve"))
+{
+    return await ServeRun.RunAsync(directory, args);
 }
 
 if (args.Contains("--commands"))

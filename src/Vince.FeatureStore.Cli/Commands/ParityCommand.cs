@@ -19,6 +19,8 @@ internal static class ParityCommand
             "model column that no flattening rule produces, that the export of this data does not have, or that is out of the export's order.",
             "Mismatches are printed as record id, column, export value and scorer value (unscaled; scaling is applied after). Export columns the " +
             "model does not take are listed but do not fail the check: a new training would add them.",
+            "With --served it checks what the bot served instead: counts of records with served scores, compared, differences and cold-history " +
+            "scores; exit 1 on any difference, and when a score names a model (sha256) that --models does not hold (reported as model not available).",
         ],
         Options =
         [
@@ -26,17 +28,25 @@ internal static class ParityCommand
             CommonOptions.RealOnly,
             CommonOptions.Models,
             OptionSpec.Value("max-listed", "N", "How many mismatches to print (all are counted).") with { DefaultText = "50" },
+            ServedParity.Served,
+            ServedParity.Tolerance,
             CommonOptions.Json,
         ],
         Examples =
         [
             "vince-features parity --data .elizadb/vince-paper-bot/features --models .elizadb/vince-paper-bot/models",
+            "vince-features parity --served --data .elizadb/vince-paper-bot/features --models .elizadb/vince-paper-bot/models",
         ],
         Run = RunAsync,
     };
 
     private static async Task<int> RunAsync(CliContext context, ParsedOptions options, CancellationToken cancellationToken)
     {
+        if (options.Flag(ServedParity.Served.Name))
+        {
+            return await ServedParity.RunAsync(context, options, cancellationToken).ConfigureAwait(false);
+        }
+
         int maxListed = options.Int("max-listed", 0) ?? 50;
         string data = context.DataDirectory(options.Value("data"));
         string models = context.ModelsDirectory(options.Value("models"));

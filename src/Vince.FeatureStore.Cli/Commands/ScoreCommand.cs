@@ -1,6 +1,4 @@
 using System.Globalization;
-using System.Runtime.CompilerServices;
-using Microsoft.Extensions.Logging;
 using Vince.FeatureStore.Cli.CommandLine;
 using Vince.FeatureStore.Flattening;
 using Vince.FeatureStore.Onnx;
@@ -23,7 +21,8 @@ internal static class ScoreCommand
         Options =
         [
             CommonOptions.Models,
-            OptionSpec.Value("record", "FILE", "The record to score: a JSON file holding one feature record (one line of the log).") with { Required = true },
+            OptionSpec.Value("record", "FILE", "The record to score: a JSON file holding one feature record (one line of the log). Required unless --records is given."),
+            ScoreRecords.Records,
             OptionSpec.Value("history", "PATH", "Earlier records for the lag columns: a JSONL file or a feature data directory. Records after the scored one, and the record itself, are ignored."),
             OptionSpec.Value("threshold", "P", "The probability a signal must reach (0..1).") with { DefaultText = "the metadata's suggested threshold, else 0.6" },
             CommonOptions.Json,
@@ -32,14 +31,23 @@ internal static class ScoreCommand
         [
             "vince-features score --models .elizadb/vince-paper-bot/models --record decision.json",
             "vince-features score --record decision.json --history .elizadb/vince-paper-bot/features --json",
+            "vince-features score --records .elizadb/vince-paper-bot/features --json",
         ],
         Run = RunAsync,
     };
 
     private static async Task<int> RunAsync(CliContext context, ParsedOptions options, CancellationToken cancellationToken)
     {
+        if (options.Value(ScoreRecords.Records.Name) is not null)
+        {
+            return options.Value("record") is null && options.Value("history") is null
+                ? await ScoreRecords.RunAsync(context, options, cancellationToken).ConfigureAwait(false)
+                : throw new UsageException("--records scores each record against the ones before it: give it without --record and --history.") { Command = Spec.Name };
+        }
+
         double? threshold = options.Double("threshold", 0, 1);
-        string recordPath = Path.GetFullPath(options.Required("record"));
+        string recordPath = Path.GetFullPath(options.Value("record")
+            ?? throw new UsageException("missing required option --record FILE (or --records PATH).") { Command = Spec.Name });
         string? historyPath = options.Value("history") is { } h ? Path.GetFullPath(h) : null;
         string directory = context.ModelsDirectory(options.Value("models"));
         FeatureRecord record = Scorers.ReadRecord(recordPath);
@@ -50,7 +58,7 @@ internal static class ScoreCommand
         int assetRecords = 0;
         if (historyPath is not null)
         {
-            await foreach (FeatureRecord earlier in ReadHistoryAsync(context, historyPath, cancellationToken).ConfigureAwait(false))
+            await foreach (FeatureRecord earlier in Scorers.ReadInTimeOrderAsync(context, historyPath, "history", cancellationToken).ConfigureAwait(false))
             {
                 if (earlier.Timestamp > record.Timestamp)
                 {
@@ -89,32 +97,6 @@ internal static class ScoreCommand
     }
 
     private static string Asset(string asset) => asset.Length == 0 ? "records without an asset" : asset;
-
-    /// <summary>The history in decision-time order, as the exporter feeds it: a data directory streams (only the last records of each asset are kept).</summary>
-    private static async IAsyncEnumerable<FeatureRecord> ReadHistoryAsync(CliContext context, string path, [EnumeratorCancellation] CancellationToken cancellationToken)
-    {
-        if (Directory.Exists(path))
-        {
-            var reader = new FeatureLogReader(path, null, context.LoggerFactory.CreateLogger<FeatureLogReader>());
-            await foreach (FeatureRecord record in reader.ReadRecordsAsync(null, cancellationToken).ConfigureAwait(false))
-            {
-                yield return record;
-            }
-
-            yield break;
-        }
-
-        if (!File.Exists(path))
-        {
-            throw new CommandFailedException($"the history {path} is neither a JSONL file nor a data directory.");
-        }
-
-        // Stable: file order breaks ties.
-        foreach (FeatureRecord record in Scorers.ReadJsonl(context, path).OrderBy(r => r.Timestamp))
-        {
-            yield return record;
-        }
-    }
 
     private static void WriteText(TextWriter output, FeatureRecord record, OnnxModelInfo model, ScoringInput input, SignalQualityScore score, string historyNote)
     {

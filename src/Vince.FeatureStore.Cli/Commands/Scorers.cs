@@ -1,4 +1,6 @@
+using System.Runtime.CompilerServices;
 using System.Text.Json;
+using Microsoft.Extensions.Logging;
 using Vince.FeatureStore.Cli.CommandLine;
 using Vince.FeatureStore.Onnx;
 
@@ -49,6 +51,35 @@ internal static class Scorers
         catch (JsonException ex)
         {
             throw new CommandFailedException($"{path} is not one feature record (a single JSON object): {ex.Message}", ex);
+        }
+    }
+
+    /// <summary>
+    /// The records of a JSONL file or a data directory in decision-time order, as the exporter feeds them (a data
+    /// directory streams; a file's ties keep file order). <paramref name="what"/> names them in the error.
+    /// </summary>
+    public static async IAsyncEnumerable<FeatureRecord> ReadInTimeOrderAsync(CliContext context, string path, string what, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        if (Directory.Exists(path))
+        {
+            var reader = new FeatureLogReader(path, null, context.LoggerFactory.CreateLogger<FeatureLogReader>());
+            await foreach (FeatureRecord record in reader.ReadRecordsAsync(null, cancellationToken).ConfigureAwait(false))
+            {
+                yield return record;
+            }
+
+            yield break;
+        }
+
+        if (!File.Exists(path))
+        {
+            throw new CommandFailedException($"the {what} {path} is neither a JSONL file nor a data directory.");
+        }
+
+        // Stable: file order breaks ties.
+        foreach (FeatureRecord record in ReadJsonl(context, path).OrderBy(r => r.Timestamp))
+        {
+            yield return record;
         }
     }
 

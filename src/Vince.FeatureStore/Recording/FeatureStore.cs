@@ -176,8 +176,11 @@ public sealed class FeatureStore : IFeatureStore, IAsyncDisposable
     {
         record = RecordVersions.Complete(record, _time);
         RecordSizes.EnsureWithin(record, FeatureJson.RecordTypeInfo, _options.MaxRecordBytes, "Record", record.Id, nameof(record));
-        Enqueue(new PendingWrite(record, null), record.Id);
-        History.Add(record);
+        if (Enqueue(new PendingWrite(record, null), record.Id))
+        {
+            History.Add(record); // a record the log never gets (dropped) is not served from either
+        }
+
         return record.Id;
     }
 
@@ -221,8 +224,10 @@ public sealed class FeatureStore : IFeatureStore, IAsyncDisposable
         ArgumentNullException.ThrowIfNull(execution);
         RecordSizes.EnsureWithin(execution, FeatureJsonContext.Default.ExecutionFeatures, _options.MaxRecordBytes, "The execution of record", id, nameof(execution));
         var update = new RecordUpdate(id, execution, null);
-        Enqueue(new PendingWrite(null, update), id);
-        History.Apply(update);
+        if (Enqueue(new PendingWrite(null, update), id))
+        {
+            History.Apply(update);
+        }
     }
 
     /// <inheritdoc/>
@@ -232,8 +237,10 @@ public sealed class FeatureStore : IFeatureStore, IAsyncDisposable
         ArgumentNullException.ThrowIfNull(outcome);
         RecordSizes.EnsureWithin(outcome, FeatureJsonContext.Default.OutcomeFeatures, _options.MaxRecordBytes, "The outcome of record", id, nameof(outcome));
         var update = new RecordUpdate(id, null, outcome);
-        Enqueue(new PendingWrite(null, update), id);
-        History.Apply(update);
+        if (Enqueue(new PendingWrite(null, update), id))
+        {
+            History.Apply(update);
+        }
     }
 
     /// <inheritdoc/>
@@ -344,14 +351,15 @@ public sealed class FeatureStore : IFeatureStore, IAsyncDisposable
         _shippers.Start(_stop.Token);
     }
 
-    private void Enqueue(PendingWrite item, string id)
+    /// <returns><see langword="false"/> when the full queue dropped the item (<see cref="QueueFullMode.DropAndCount"/>).</returns>
+    private bool Enqueue(PendingWrite item, string id)
     {
         if (_queue.TryAdd(item))
         {
-            return;
+            return true;
         }
 
         ObjectDisposedException.ThrowIf(_disposeTask is not null, this);
-        _queue.AddWhenFull(item, id);
+        return _queue.AddWhenFull(item, id);
     }
 }

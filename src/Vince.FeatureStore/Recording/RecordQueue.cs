@@ -63,8 +63,9 @@ internal sealed class RecordQueue
     /// <param name="item">The item.</param>
     /// <param name="id">Its record id, for the messages.</param>
     /// <exception cref="FeatureStoreFullException">The queue stayed full for the timeout (mode <see cref="QueueFullMode.Wait"/>).</exception>
+    /// <returns><see langword="true"/> when the item was queued, <see langword="false"/> when it was dropped and counted.</returns>
     /// <exception cref="ObjectDisposedException">The queue was closed.</exception>
-    public void AddWhenFull(PendingWrite item, string id)
+    public bool AddWhenFull(PendingWrite item, string id)
     {
         if (_options.QueueFullMode == QueueFullMode.DropAndCount)
         {
@@ -76,7 +77,7 @@ internal sealed class RecordQueue
                 FeatureStoreLog.RecordDropped(_logger, _options.QueueCapacity, id, dropped);
             }
 
-            return;
+            return false;
         }
 
         using var timeout = new CancellationTokenSource(_options.QueueFullTimeout, _time);
@@ -97,6 +98,7 @@ internal sealed class RecordQueue
         }
 
         Accept();
+        return true;
     }
 
     /// <summary>Accepts no more items; the writer still reads what is queued.</summary>

@@ -50,6 +50,29 @@ public sealed class ServingHistoryTests
     }
 
     [Fact]
+    public async Task A_record_or_update_dropped_by_a_full_queue_stays_out_of_the_history_as_it_stays_out_of_the_log()
+    {
+        using var dir = new TempDirectory();
+        var store = new FeatureStore(TestStores.Options(dir.Path, o =>
+        {
+            o.QueueCapacity = 2;
+            o.QueueFullMode = QueueFullMode.DropAndCount;
+        }));
+
+        // Not started: nothing drains the queue, so the third record and the update find it full.
+        store.Record(TestRecords.Decision("kept-1", TestRecords.BaseTime));
+        store.Record(TestRecords.Decision("kept-2", TestRecords.BaseTime + 1));
+        store.Record(TestRecords.Decision("dropped", TestRecords.BaseTime + 2));
+        store.RecordOutcome("kept-1", TestRecords.Win());
+
+        Assert.Equal(2, store.DroppedCount);
+        Assert.Equal(["kept-1", "kept-2"], store.History.RecordsOf("BTC").Select(r => r.Id));
+        Assert.Null(store.History.RecordsOf("BTC")[0].Outcome);
+        await store.DisposeAsync();
+        Assert.Equal(2, dir.AllFeatureLines().Length);
+    }
+
+    [Fact]
     public async Task A_restart_warm_starts_from_the_tail_of_the_log_with_the_export_history()
     {
         using var dir = new TempDirectory();
