@@ -43,7 +43,7 @@ public sealed class TrainTests : IDisposable
                 *) echo "unknown argument $1" >&2; exit 64 ;;
               esac
             done
-            echo "$data $min" > '{{ArgsFile}}'
+            echo "$data $min $(cat "$data"/*.jsonl | wc -l)" > '{{ArgsFile}}'
             echo "loading $(ls "$data" | wc -l) file(s) from $data"
             {{body}}
             """);
@@ -60,15 +60,29 @@ public sealed class TrainTests : IDisposable
     private Task<CliResult> TrainAsync(string script, params string[] extra)
         => Tool.RunAsync(["train", "--data", Data, "--output", Models, "--command", "sh", "--script", script, .. extra]);
 
+    /// <summary>The trainer was handed the run's snapshot (next to the models directory, gone afterwards): one line per record of the log.</summary>
+    private async Task AssertTrainerReadTheSnapshotAsync(string minSamples)
+    {
+        string[] args = File.ReadAllText(ArgsFile).Trim().Split(' ');
+        Assert.StartsWith(Path.Combine(Path.GetDirectoryName(Models)!, "." + Path.GetFileName(Models) + ".snapshot-"), args[0], StringComparison.Ordinal);
+        Assert.False(Directory.Exists(args[0]));
+        Assert.Equal(minSamples, args[1]);
+        Assert.Equal((await new FeatureLogReader(Data).ReadRecordsAsync().ToListAsync()).Count.ToString(System.Globalization.CultureInfo.InvariantCulture), args[2]);
+    }
+
     [Fact]
     public async Task A_training_installs_the_validated_set_and_streams_the_trainers_output_to_stderr()
     {
         await WriteDataAsync();
         CliResult result = (await TrainAsync(Succeeding, "--min-samples", "20")).Expect(0);
 
-        Assert.Equal($"{Data} 20", File.ReadAllText(ArgsFile).Trim());
+        await AssertTrainerReadTheSnapshotAsync("20");
         Assert.Equal(File.ReadAllBytes(Path.Combine(Template, "signal_quality.onnx")), File.ReadAllBytes(Path.Combine(Models, "signal_quality.onnx")));
-        Assert.Equal(File.ReadAllBytes(Path.Combine(Template, "training_metadata.json")), File.ReadAllBytes(Path.Combine(Models, "training_metadata.json")));
+        var metadata = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllBytes(Path.Combine(Models, "training_metadata.json")))!.AsObject();
+        Assert.Equal("jsonl", (string?)metadata["data_source"]!["kind"]);
+        metadata.Remove("data_source");
+        Assert.True(System.Text.Json.Nodes.JsonNode.DeepEquals(System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllBytes(Path.Combine(Template, "training_metadata.json"))), metadata));
+        Assert.Matches(@"data source: jsonl, \d+ records \(latest version of each id\) as of \S+, sha256 [0-9a-f]{12}", result.Stdout);
         Assert.True(File.Exists(Path.Combine(Models, "last_train_at.txt")));
         Assert.Contains("outcome: installed", result.Stdout);
         Assert.Contains($"signal_quality.onnx: {SignalQualityRecords.FeatureNames.Length} inputs", result.Stdout);
@@ -128,7 +142,7 @@ public sealed class TrainTests : IDisposable
             """);
         CliResult result = (await TrainAsync(notEnough)).Expect(0);
         Assert.Contains("outcome: not enough data: the trainer wrote no model (24 complete trade(s), 90 needed); nothing was installed", result.Stdout);
-        Assert.Equal($"{Data} 90", File.ReadAllText(ArgsFile).Trim());
+        await AssertTrainerReadTheSnapshotAsync("90");
         Assert.False(File.Exists(Path.Combine(Models, "training_metadata.json")));
     }
 

@@ -137,13 +137,18 @@ internal static class TrainCommand
             : new ExternalProcessTrainer(external, logs.CreateLogger<ExternalProcessTrainer>());
         IModelBucket? bucket = connection is null ? null : ModelsCommand.CreateBucket(connection, Supabase.SupabaseModelStore.DefaultBucket, logs);
         var gate = new ModelQualityGateOptions { Tolerance = options.Double("gate-tolerance", 0, 0.5) ?? ModelQualityGateOptions.DefaultTolerance };
-        using var runner = new ModelTrainingRunner(trainer, data, models, minSamples, bucket, null, logs.CreateLogger<ModelTrainingRunner>(), qualityGate: gate);
+        using var runner = new ModelTrainingRunner(trainer, data, models, minSamples, bucket, null, logs.CreateLogger<ModelTrainingRunner>(), qualityGate: gate,
+            source: FeatureSource.Jsonl(reader));
         ModelTrainingRunResult result = await runner.RunOnceAsync(options.Flag("force"), cancellationToken).ConfigureAwait(false);
 
         TextWriter output = context.Out;
         output.WriteLine($"trainer: {result.Trainer}");
         output.WriteLine($"models directory: {result.ModelsDirectory}");
         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"duration: {result.Duration.TotalSeconds:0.0} s"));
+        if (result.Snapshot is { } snapshot)
+        {
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"data source: {snapshot.Kind}, {snapshot.Records} records (latest version of each id) as of {snapshot.AsOf.UtcDateTime:yyyy-MM-dd'T'HH:mm:ss.fff'Z'}, sha256 {snapshot.Sha256[..12]}"));
+        }
         switch (result.Outcome)
         {
             case ModelTrainingRunOutcome.Installed:
