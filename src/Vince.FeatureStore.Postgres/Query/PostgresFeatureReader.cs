@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Data;
 using System.Runtime.CompilerServices;
 using System.Text;
@@ -76,24 +77,50 @@ public sealed class PostgresFeatureReader : IFeatureQuery, IAsyncDisposable, IDi
         await using NpgsqlConnection connection = await PostgresConnector.OpenAsync(_dataSource, "Postgres reader", cancellationToken).ConfigureAwait(false);
         await using NpgsqlCommand command = Build(connection, "SELECT id, payload::text FROM ", query ?? FeatureQuery.All, " ORDER BY created_at, id");
         await using NpgsqlDataReader reader = await command.ExecuteReaderAsync(CommandBehavior.SequentialAccess, cancellationToken).ConfigureAwait(false);
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-        {
-            string id = reader.GetString(0);
-            string payload = await reader.GetFieldValueAsync<string>(1, cancellationToken).ConfigureAwait(false);
-            FeatureRecord? record = null;
-            try
-            {
-                record = FeatureJson.Deserialize(payload);
-            }
-            catch (JsonException ex)
-            {
-                Skip(id, ex.Message);
-            }
 
-            if (record is not null)
+        // The payload's UTF-8 bytes go straight to the deserializer (no string in between), in one reused buffer.
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(16 * 1024);
+        try
+        {
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
-                yield return record;
+                string id = reader.GetString(0);
+                int length = 0;
+                await using (Stream stream = await reader.GetStreamAsync(1, cancellationToken).ConfigureAwait(false))
+                {
+                    int read;
+                    while ((read = await stream.ReadAsync(buffer.AsMemory(length), cancellationToken).ConfigureAwait(false)) > 0)
+                    {
+                        length += read;
+                        if (length == buffer.Length)
+                        {
+                            byte[] larger = ArrayPool<byte>.Shared.Rent(buffer.Length * 2);
+                            buffer.AsSpan(0, length).CopyTo(larger);
+                            (buffer, larger) = (larger, buffer);
+                            ArrayPool<byte>.Shared.Return(larger);
+                        }
+                    }
+                }
+
+                FeatureRecord? record = null;
+                try
+                {
+                    record = FeatureJson.Deserialize(buffer.AsSpan(0, length));
+                }
+                catch (JsonException ex)
+                {
+                    Skip(id, ex.Message);
+                }
+
+                if (record is not null)
+                {
+                    yield return record;
+                }
             }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
         }
     }
 
