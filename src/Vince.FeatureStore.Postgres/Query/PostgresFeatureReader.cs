@@ -7,6 +7,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 using NpgsqlTypes;
+using Vince.FeatureStore.Export;
 using Vince.FeatureStore.Postgres.Diagnostics;
 using Vince.FeatureStore.Postgres.Migrations;
 
@@ -22,7 +23,7 @@ namespace Vince.FeatureStore.Postgres;
 /// with a warning. One enumeration holds one connection until it ends: with a single-connection pool (PGlite),
 /// finish or dispose it before the next call.
 /// </remarks>
-public sealed class PostgresFeatureReader : IFeatureQuery, IAsyncDisposable, IDisposable
+public sealed class PostgresFeatureReader : IFeatureQuery, IFeaturePayloadSource, IAsyncDisposable, IDisposable
 {
     private readonly NpgsqlDataSource _dataSource;
     private readonly bool _ownsDataSource;
@@ -74,11 +75,43 @@ public sealed class PostgresFeatureReader : IFeatureQuery, IAsyncDisposable, IDi
     /// <returns>The records, streamed.</returns>
     public async IAsyncEnumerable<FeatureRecord> ReadRecordsAsync(FeatureQuery? query = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        await using NpgsqlConnection connection = await PostgresConnector.OpenAsync(_dataSource, "Postgres reader", cancellationToken).ConfigureAwait(false);
-        await using NpgsqlCommand command = Build(connection, "SELECT id, payload::text FROM ", query ?? FeatureQuery.All, " ORDER BY created_at, id");
-        await using NpgsqlDataReader reader = await command.ExecuteReaderAsync(CommandBehavior.SequentialAccess, cancellationToken).ConfigureAwait(false);
+        await foreach ((string id, ReadOnlyMemory<byte> payload) in ReadRowsAsync(query ?? FeatureQuery.All, cancellationToken).ConfigureAwait(false))
+        {
+            FeatureRecord? record = null;
+            try
+            {
+                record = FeatureJson.Deserialize(payload.Span);
+            }
+            catch (JsonException ex)
+            {
+                Skip(id, ex.Message);
+            }
 
-        // The payload's UTF-8 bytes go straight to the deserializer (no string in between), in one reused buffer.
+            if (record is not null)
+            {
+                yield return record;
+            }
+        }
+    }
+
+    /// <inheritdoc/>
+    async IAsyncEnumerable<ReadOnlyMemory<byte>> IFeaturePayloadSource.ReadPayloadsAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await foreach ((string _, ReadOnlyMemory<byte> payload) in ReadRowsAsync(FeatureQuery.All, cancellationToken).ConfigureAwait(false))
+        {
+            yield return payload;
+        }
+    }
+
+    /// <summary>
+    /// The rows of <paramref name="query"/> in decision-time order, streamed by one query: the payload's UTF-8 bytes
+    /// (no string in between) in one reused buffer, valid until the enumeration moves on.
+    /// </summary>
+    private async IAsyncEnumerable<(string Id, ReadOnlyMemory<byte> Payload)> ReadRowsAsync(FeatureQuery query, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await using NpgsqlConnection connection = await PostgresConnector.OpenAsync(_dataSource, "Postgres reader", cancellationToken).ConfigureAwait(false);
+        await using NpgsqlCommand command = Build(connection, "SELECT id, payload::text FROM ", query, " ORDER BY created_at, id");
+        await using NpgsqlDataReader reader = await command.ExecuteReaderAsync(CommandBehavior.SequentialAccess, cancellationToken).ConfigureAwait(false);
         byte[] buffer = ArrayPool<byte>.Shared.Rent(16 * 1024);
         try
         {
@@ -102,20 +135,7 @@ public sealed class PostgresFeatureReader : IFeatureQuery, IAsyncDisposable, IDi
                     }
                 }
 
-                FeatureRecord? record = null;
-                try
-                {
-                    record = FeatureJson.Deserialize(buffer.AsSpan(0, length));
-                }
-                catch (JsonException ex)
-                {
-                    Skip(id, ex.Message);
-                }
-
-                if (record is not null)
-                {
-                    yield return record;
-                }
+                yield return (id, buffer.AsMemory(0, length));
             }
         }
         finally

@@ -94,10 +94,38 @@ public static class TrainingExporter
     public static Task<TrainingExportResult> ExportAsync(IFeatureQuery query, TrainingModel? model, string csvPath, IProgress<TrainingExportProgress>? progress, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(query);
-        return query is FeatureLogReader reader
-            ? ExportFromLogAsync(reader, model, csvPath, progress, cancellationToken)
-            : ExportFromRecordsAsync(ct => query.ReadRecordsAsync(null, ct), model, csvPath, progress, cancellationToken);
+        return query switch
+        {
+            FeatureLogReader reader => ExportFromLogAsync(reader, model, csvPath, progress, cancellationToken),
+            IFeaturePayloadSource payloads => ExportFromPayloadsAsync(query, payloads, model, csvPath, progress, cancellationToken),
+            _ => ExportFromRecordsAsync(ct => query.ReadRecordsAsync(null, ct), model, csvPath, progress, cancellationToken),
+        };
     }
+
+    /// <summary>A store that streams its JSON: the first pass tokenizes it as the log's version scan does (no record is built), the second writes the rows.</summary>
+    private static async Task<TrainingExportResult> ExportFromPayloadsAsync(
+        IFeatureQuery query, IFeaturePayloadSource payloads, TrainingModel? model, string csvPath, IProgress<TrainingExportProgress>? progress, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(csvPath);
+        var presence = new ColumnPresence();
+        var profile = new FeatureDataProfile();
+        long previous = long.MinValue;
+        await foreach (ReadOnlyMemory<byte> payload in payloads.ReadPayloadsAsync(cancellationToken).ConfigureAwait(false))
+        {
+            // A payload that is not a record is skipped here and reported by the second pass, which reads it again.
+            if (RecordLine.TryReadHeader(payload.Span, out RecordHeader header, out _, presence))
+            {
+                previous = header.Timestamp >= previous ? header.Timestamp : throw OutOfOrder(header.Id, header.Timestamp, previous);
+                profile.ObserveScanned(header.Asset, header.Rows);
+            }
+        }
+
+        profile.AddPresent(presence);
+        return await WriteAsync(profile, ct => query.ReadRecordsAsync(null, ct), model, csvPath, progress, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static InvalidDataException OutOfOrder(string id, long timestamp, long previous)
+        => new($"Records must come in timestamp order (lag columns depend on it): {id} at {timestamp} follows {previous}. FeatureLogReader.ReadRecordsAsync yields them in that order.");
 
     private static async Task<TrainingExportResult> ExportFromRecordsAsync(
         Func<CancellationToken, IAsyncEnumerable<FeatureRecord>> source,
@@ -113,7 +141,7 @@ public static class TrainingExporter
         {
             if (record.Timestamp < previous)
             {
-                throw new InvalidDataException($"Records must come in timestamp order (lag columns depend on it): {record.Id} at {record.Timestamp} follows {previous}. FeatureLogReader.ReadRecordsAsync yields them in that order.");
+                throw OutOfOrder(record.Id, record.Timestamp, previous);
             }
 
             previous = record.Timestamp;
