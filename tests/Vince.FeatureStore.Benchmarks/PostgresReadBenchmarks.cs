@@ -23,7 +23,7 @@ namespace Vince.FeatureStore.Benchmarks;
 /// end, so 100k and 1M rows can be compared: it must not grow with the row count.
 /// </remarks>
 [MemoryDiagnoser]
-[SimpleJob(RunStrategy.Monitoring, launchCount: 1, warmupCount: 1, iterationCount: 3)]
+[SimpleJob(RunStrategy.Monitoring, launchCount: 1, warmupCount: 1, iterationCount: 2)]
 public class PostgresReadBenchmarks
 {
     [Params(100_000, 1_000_000)]
