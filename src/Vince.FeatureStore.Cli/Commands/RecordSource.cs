@@ -54,21 +54,21 @@ internal static class RecordSource
     }
 
     /// <summary>
-    /// For a command whose JSONL input is an option of its own (<paramref name="jsonlOption"/>): the table
+    /// For a command whose JSONL input is an option of its own (<c>--<paramref name="jsonlOption"/></c>): the table
     /// <c>--source postgres|supabase</c> names, or <see langword="null"/> for <c>--source jsonl</c>.
     /// </summary>
     /// <exception cref="UsageException">The JSONL option was given with a table, or another source's option.</exception>
     public static OpenedSource? OpenTable(CliContext context, ParsedOptions options, string jsonlOption)
     {
-        if (Chosen(options) == Jsonl)
+        string kind = Chosen(options);
+        if (kind == Jsonl)
         {
             return null; // the caller reads its own JSONL input
         }
 
-        string name = jsonlOption.Split(' ')[0].TrimStart('-');
-        if (options.Has(name))
+        if (options.Has(jsonlOption))
         {
-            throw new UsageException($"{jsonlOption} reads JSONL; with --source {options.Value(Kind.Name)} the records come from the table, so leave {jsonlOption.Split(' ')[0]} out.") { Command = options.Command.Name };
+            throw new UsageException($"--{jsonlOption} reads JSONL; with --source {kind} the records come from the table, so leave --{jsonlOption} out.") { Command = options.Command.Name };
         }
 
         return OpenStore(context, options);

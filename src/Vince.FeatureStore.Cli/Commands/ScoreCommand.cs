@@ -43,7 +43,7 @@ internal static class ScoreCommand
     {
         double? threshold = options.Double("threshold", 0, 1);
         string recordPath = Path.GetFullPath(options.Required("record"));
-        await using OpenedSource? table = RecordSource.OpenTable(context, options, "--history PATH");
+        await using OpenedSource? table = RecordSource.OpenTable(context, options, "history");
         string? historyPath = table?.Location ?? (options.Value("history") is { } h ? Path.GetFullPath(h) : null);
         string directory = context.ModelsDirectory(options.Value("models"));
         FeatureRecord record = Scorers.ReadRecord(recordPath);
