@@ -115,6 +115,24 @@ public sealed class PostgresReaderTests(PostgresFixture fixture)
         Assert.Equal(50, await reader.CountAsync());
     }
 
+    [PostgresFact]
+    public async Task Payloads_of_any_size_and_script_come_back_whole()
+    {
+        string cs = fixture.Cluster.ConnectionString(await fixture.Cluster.CreateDatabaseAsync("sizes"));
+        // Drivers from a few bytes to far past the reader's first buffer (16 KiB), in multi-byte scripts, so a payload
+        // ends inside a character, on a buffer boundary and after several growths.
+        List<FeatureRecord> written = [.. new[] { 1, 700, 4_095, 4_096, 4_097, 8_192, 40_000 }.Select((n, i) =>
+            Decision($"size-{i}", BaseTime + i, asset: "Ω'coin") with { DecisionDrivers = [new string('é', n), "汉字" + new string('x', n % 7), "🙂"] })];
+        await using (var sink = new PostgresFeatureSink(new PostgresSinkOptions { ConnectionString = cs }))
+        {
+            await sink.WriteAsync(written, CancellationToken.None);
+        }
+
+        await using var reader = new PostgresFeatureReader(cs);
+        Assert.Equal(written.Select(Line), await reader.ReadRecordsAsync().Select(Line).ToListAsync());
+        Assert.Equal(0, reader.SkippedRows);
+    }
+
     // The reader accepts URLs too: check it with the same database.
     private string PostgresCluster_Url(string connectionString)
         => fixture.Cluster.Url(new Npgsql.NpgsqlConnectionStringBuilder(connectionString).Database!);

@@ -20,13 +20,14 @@ internal static class ExportCommand
             "Columns are decided the way the training script does: the model's base columns, optional columns only when present in the data, " +
             "asset dummies only when the data holds more than one asset, per-asset lag columns from the earlier records of the same asset. " +
             "A model's rows are the records it has a label for; 'all' writes every flattened column (id, timestamp and asset first) of the complete records.",
+            "--source postgres or supabase exports from the sink's table (one row per id, its latest version), streamed in decision-time order; " +
+            "the same records give a byte-identical CSV from any source.",
             "The CSV is RFC 4180 with invariant-culture numbers and is replaced atomically. feature_manifest.json (column order, label, row " +
             "count, per-column mean/std) is written into the CSV's directory, so export each model into its own directory to keep every manifest.",
         ],
         Options =
         [
-            CommonOptions.Data,
-            CommonOptions.RealOnly,
+            .. RecordSource.Options,
             OptionSpec.Value("model", "NAME", "The model whose columns and label to export, or 'all'.") with { Required = true, Choices = ModelChoices },
             OptionSpec.Value("out", "FILE", "The CSV file to write (its directory is created).") with { Required = true },
         ],
@@ -34,15 +35,13 @@ internal static class ExportCommand
         [
             "vince-features export --model signal_quality --out exports/signal_quality/train.csv",
             "vince-features export --data ./features --model all --out all.csv",
+            "POSTGRES_URL=postgresql://bot@db/app vince-features export --source postgres --model signal_quality --out train.csv",
         ],
         Run = RunAsync,
     };
 
     private static async Task<int> RunAsync(CliContext context, ParsedOptions options, CancellationToken cancellationToken)
     {
-        string directory = context.DataDirectory(options.Value("data"));
-        CliContext.EnsureDataDirectoryExists(directory);
-
         string modelName = options.Required("model");
         TrainingModel? model = TrainingModels.TryParse(modelName, out TrainingModel parsed) ? parsed : null;
         string csvPath = Path.GetFullPath(options.Required("out"));
@@ -51,10 +50,10 @@ internal static class ExportCommand
             throw new UsageException($"--out {csvPath} is a directory; give the CSV file to write.") { Command = Spec.Name };
         }
 
-        FeatureLogReader reader = CommonOptions.Reader(context, options, directory);
+        await using OpenedSource source = RecordSource.OpenStore(context, options);
         ProgressReporter progress = context.Progress("export");
         TrainingExportResult result = await TrainingExporter.ExportAsync(
-            reader, model, csvPath, new Reporter(progress), cancellationToken).ConfigureAwait(false);
+            source.Query, model, csvPath, new Reporter(progress), cancellationToken).ConfigureAwait(false);
 
         FeatureManifest manifest = result.Manifest;
         TextWriter output = context.Out;
@@ -67,7 +66,7 @@ internal static class ExportCommand
         output.WriteLine($"records read: {manifest.RecordCount}");
         if (manifest.RowCount == 0)
         {
-            context.WriteError($"warning: no rows: the data has no record with a {(manifest.Label is { } label ? $"'{label}' label" : "complete trade")} yet. Files: {CommonOptions.LookedAt(reader)}.");
+            context.WriteError($"warning: no rows: the data has no record with a {(manifest.Label is { } label ? $"'{label}' label" : "complete trade")} yet. {source.ReadNote}.");
         }
 
         return VinceFeaturesCli.Success;

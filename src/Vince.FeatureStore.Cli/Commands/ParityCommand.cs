@@ -24,8 +24,7 @@ internal static class ParityCommand
         ],
         Options =
         [
-            CommonOptions.Data,
-            CommonOptions.RealOnly,
+            .. RecordSource.Options,
             CommonOptions.Models,
             OptionSpec.Value("max-listed", "N", "How many mismatches to print (all are counted).") with { DefaultText = "50" },
             ServedParity.Served,
@@ -48,12 +47,12 @@ internal static class ParityCommand
         }
 
         int maxListed = options.Int("max-listed", 0) ?? 50;
-        string data = context.DataDirectory(options.Value("data"));
         string models = context.ModelsDirectory(options.Value("models"));
-        CliContext.EnsureDataDirectoryExists(data);
+        await using OpenedSource source = RecordSource.OpenStore(context, options);
+        string data = source.Location;
 
         using OnnxSignalQualityScorer scorer = Scorers.Load(context, models);
-        FeatureLogReader reader = CommonOptions.Reader(context, options, data);
+        IFeatureQuery reader = source.Query;
         DirectoryInfo work = Directory.CreateTempSubdirectory("vince-features-parity-");
         ParityReport report;
         try
@@ -70,7 +69,7 @@ internal static class ParityCommand
 
         if (report.RowsCompared == 0)
         {
-            context.WriteError($"warning: no rows: the data has no record with a complete trade yet, so nothing was compared. Files: {CommonOptions.LookedAt(reader)}.");
+            context.WriteError($"warning: no rows: the data has no record with a complete trade yet, so nothing was compared. {source.ReadNote}.");
         }
 
         OnnxModelInfo model = scorer.Model!;

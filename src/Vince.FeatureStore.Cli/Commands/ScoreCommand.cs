@@ -24,6 +24,9 @@ internal static class ScoreCommand
             OptionSpec.Value("record", "FILE", "The record to score: a JSON file holding one feature record (one line of the log). Required unless --records is given."),
             ScoreRecords.Records,
             OptionSpec.Value("history", "PATH", "Earlier records for the lag columns: a JSONL file or a feature data directory. Records after the scored one, and the record itself, are ignored."),
+            RecordSource.Kind with { Description = "Where --history's records come from: jsonl (the PATH given with --history), or postgres / supabase (the sink's table, instead of --history)." },
+            RecordSource.PostgresUrl,
+            CommonOptions.Url,
             OptionSpec.Value("threshold", "P", "The probability a signal must reach (0..1).") with { DefaultText = "the metadata's suggested threshold, else 0.6" },
             CommonOptions.Json,
         ],
@@ -48,7 +51,8 @@ internal static class ScoreCommand
         double? threshold = options.Double("threshold", 0, 1);
         string recordPath = Path.GetFullPath(options.Value("record")
             ?? throw new UsageException("missing required option --record FILE (or --records PATH).") { Command = Spec.Name });
-        string? historyPath = options.Value("history") is { } h ? Path.GetFullPath(h) : null;
+        await using OpenedSource? table = RecordSource.OpenTable(context, options, "history");
+        string? historyPath = table?.Location ?? (options.Value("history") is { } h ? Path.GetFullPath(h) : null);
         string directory = context.ModelsDirectory(options.Value("models"));
         FeatureRecord record = Scorers.ReadRecord(recordPath);
 
@@ -58,7 +62,10 @@ internal static class ScoreCommand
         int assetRecords = 0;
         if (historyPath is not null)
         {
-            await foreach (FeatureRecord earlier in Scorers.ReadInTimeOrderAsync(context, historyPath, "history", cancellationToken).ConfigureAwait(false))
+            IAsyncEnumerable<FeatureRecord> earlierRecords = table is not null
+                ? table.Query.ReadRecordsAsync(new FeatureQuery { To = DateTimeOffset.FromUnixTimeMilliseconds(record.Timestamp + 1) }, cancellationToken)
+                : Scorers.ReadInTimeOrderAsync(context, historyPath, "history", cancellationToken);
+            await foreach (FeatureRecord earlier in earlierRecords.ConfigureAwait(false))
             {
                 if (earlier.Timestamp > record.Timestamp)
                 {

@@ -15,47 +15,96 @@ internal static class StatsCommand
             "A record is one decision id; every line written for it (decision, execution, outcome) is a version, and the latest version counts. " +
             "A complete trade has an outcome and labels: the rows training waits for (90 by default). Invalid lines (such as a torn last line " +
             "after a crash) are skipped and counted.",
+            "With --source postgres or supabase the table is read (one row per id, its latest version): the same record counts, " +
+            "without versions and files. In JSON, dataDirectory then names the table.",
         ],
-        Options = [CommonOptions.Data, CommonOptions.RealOnly, CommonOptions.Json],
+        Options = [.. RecordSource.Options, CommonOptions.Json],
         Examples =
         [
             "vince-features stats --data .elizadb/vince-paper-bot/features",
             "vince-features stats --json",
+            "vince-features stats --source postgres --postgres-url postgresql://bot@localhost/app",
         ],
         Run = RunAsync,
     };
 
     private static async Task<int> RunAsync(CliContext context, ParsedOptions options, CancellationToken cancellationToken)
     {
-        string directory = context.DataDirectory(options.Value("data"));
-        CliContext.EnsureDataDirectoryExists(directory);
-
-        FeatureLogReader reader = CommonOptions.Reader(context, options, directory);
-        IReadOnlyList<string> files = reader.GetFiles();
-        context.Info($"stats: scanning {files.Count} file(s), {Format.Bytes(files.Sum(f => new FileInfo(f).Length))}");
-        FeatureLogSummary summary = await reader.GetSummaryAsync(cancellationToken).ConfigureAwait(false);
-        if (summary.Records == 0)
+        await using OpenedSource source = RecordSource.OpenStore(context, options);
+        FeatureLogSummary summary;
+        if (source.Log is { } reader)
         {
-            context.WriteError($"warning: no records: {CommonOptions.LookedAt(reader)}.");
-        }
-
-        if (options.Flag("json"))
-        {
-            WriteJson(context.Out, summary);
+            IReadOnlyList<string> files = reader.GetFiles();
+            context.Info($"stats: scanning {files.Count} file(s), {Format.Bytes(files.Sum(f => new FileInfo(f).Length))}");
+            summary = await reader.GetSummaryAsync(cancellationToken).ConfigureAwait(false);
         }
         else
         {
-            WriteText(context.Out, summary);
+            context.Info($"stats: reading {source.Location}");
+            summary = await SummarizeAsync(source, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (summary.Records == 0)
+        {
+            context.WriteError($"warning: no records: {source.LookedAt}.");
+        }
+
+        bool table = source.Log is null;
+        if (options.Flag("json"))
+        {
+            WriteJson(context.Out, summary, table);
+        }
+        else
+        {
+            WriteText(context.Out, summary, table);
         }
 
         return VinceFeaturesCli.Success;
     }
 
-    private static void WriteText(TextWriter output, FeatureLogSummary summary)
+    /// <summary>The log's summary figures from a table's records (one per id): streamed, one entry per asset.</summary>
+    private static async Task<FeatureLogSummary> SummarizeAsync(OpenedSource source, CancellationToken cancellationToken)
     {
-        output.WriteLine($"data directory:  {summary.DataDirectory}");
-        output.WriteLine($"files:           {summary.Files.Count} ({Format.Bytes(summary.Files.Sum(f => f.Bytes))})");
-        output.WriteLine($"versions:        {Format.Count(summary.Versions)} (valid lines; {Format.Count(summary.SkippedLines)} invalid skipped)");
+        var assets = new SortedDictionary<string, (int Records, int Complete, long First, long Last)>(StringComparer.Ordinal);
+        int records = 0;
+        int complete = 0;
+        await foreach (FeatureRecord record in source.Query.ReadRecordsAsync(null, cancellationToken).ConfigureAwait(false))
+        {
+            records++;
+            int done = record.IsComplete ? 1 : 0;
+            complete += done;
+            string asset = record.Asset ?? "";
+            assets[asset] = assets.TryGetValue(asset, out var a)
+                ? (a.Records + 1, a.Complete + done, Math.Min(a.First, record.Timestamp), Math.Max(a.Last, record.Timestamp))
+                : (1, done, record.Timestamp, record.Timestamp);
+        }
+
+        return new FeatureLogSummary
+        {
+            DataDirectory = source.Location,
+            Files = [],
+            Versions = records,
+            Records = records,
+            CompleteRecords = complete,
+            FirstTimestamp = records == 0 ? null : assets.Values.Min(a => a.First),
+            LastTimestamp = records == 0 ? null : assets.Values.Max(a => a.Last),
+            Assets = [.. assets.Select(a => new FeatureLogAssetSummary(a.Key, a.Value.Records, a.Value.Complete, a.Value.First, a.Value.Last))],
+        };
+    }
+
+    private static void WriteText(TextWriter output, FeatureLogSummary summary, bool table)
+    {
+        if (table)
+        {
+            output.WriteLine($"source:          {summary.DataDirectory} (one row per id, its latest version)");
+        }
+        else
+        {
+            output.WriteLine($"data directory:  {summary.DataDirectory}");
+            output.WriteLine($"files:           {summary.Files.Count} ({Format.Bytes(summary.Files.Sum(f => f.Bytes))})");
+            output.WriteLine($"versions:        {Format.Count(summary.Versions)} (valid lines; {Format.Count(summary.SkippedLines)} invalid skipped)");
+        }
+
         output.WriteLine($"records:         {Format.Count(summary.Records)}");
         string share = summary.Records == 0 ? "" : string.Create(CultureInfo.InvariantCulture, $" ({100.0 * summary.CompleteRecords / summary.Records:0.0}% of records)");
         output.WriteLine($"complete trades: {Format.Count(summary.CompleteRecords)}{share}");
@@ -72,6 +121,11 @@ internal static class StatsCommand
                 new HashSet<int> { 1, 2 });
         }
 
+        if (table)
+        {
+            return;
+        }
+
         output.WriteLine();
         output.WriteLine($"files: {summary.Files.Count}");
         if (summary.Files.Count > 0)
@@ -82,10 +136,15 @@ internal static class StatsCommand
         }
     }
 
-    private static void WriteJson(TextWriter output, FeatureLogSummary summary) => Format.Json(output, json =>
+    private static void WriteJson(TextWriter output, FeatureLogSummary summary, bool table) => Format.Json(output, json =>
     {
         json.WriteStartObject();
         json.WriteString("dataDirectory", summary.DataDirectory);
+        if (table)
+        {
+            json.WriteString("source", summary.DataDirectory);
+        }
+
         json.WriteNumber("records", summary.Records);
         json.WriteNumber("completeRecords", summary.CompleteRecords);
         json.WriteNumber("versions", summary.Versions);

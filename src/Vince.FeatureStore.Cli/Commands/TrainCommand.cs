@@ -18,7 +18,7 @@ internal static class TrainCommand
     public static CommandSpec Spec { get; } = new()
     {
         Name = "train",
-        Summary = "Train the model set once from the feature log, validate it and install it atomically into the models directory.",
+        Summary = "Train the model set once from the feature log (or a table: --source), validate it and install it atomically into the models directory.",
         Details =
         [
             "The trainer writes into a fresh staging directory next to the models directory; the set is installed only when it validates " +
@@ -29,8 +29,10 @@ internal static class TrainCommand
             "trees and exports the same files; no Python needed. --trainer python (implied by --script or --command) runs an external process: " +
             "<command> <script> --data <data> --output <staging> --min-samples <N> [--real-only], its output streamed to stderr; the script must " +
             "exist (name it with --script: the bot's train_models.py lives in the bot's repository).",
-            "Both trainers read features_*.jsonl, then synthetic_*.jsonl, then combined.jsonl, as the training script does; --real-only " +
-            "reads only features_*.jsonl.",
+            "The records come from --source: the log in --data (features_*.jsonl, then synthetic_*.jsonl, then combined.jsonl, as the training " +
+            "script does; --real-only reads only features_*.jsonl), or the Postgres or Supabase table. The trainer reads a snapshot of them, " +
+            "written next to the models directory and deleted afterwards: one line per record (its latest version) in decision-time order, " +
+            "with snapshot.json; the set's training_metadata.json names it as data_source.",
             "Quality gate: the new set is installed only when its signal-quality holdout AUC is at least the current set's on the same rows " +
             "(the new set's holdout, both models run in ONNX Runtime) minus --gate-tolerance. The current set is the registry's latest run " +
             "with --push, else the set installed in --output. A refused set is not installed (exit code 3); with --push it is kept in the " +
@@ -41,8 +43,10 @@ internal static class TrainCommand
         ],
         Options =
         [
+            RecordSource.Kind,
             CommonOptions.Data,
             CommonOptions.RealOnly,
+            RecordSource.PostgresUrl,
             OptionSpec.Value("output", "DIR", "The models directory to install the trained set into (created when missing).")
                 with { DefaultText = $"${Onnx.OnnxScoringOptions.ModelsDirectoryEnvironmentVariable}, else {Onnx.OnnxScoringOptions.DefaultModelsDirectory}" },
             OptionSpec.Value("min-samples", "N", "The fewest complete trades to train on.") with { DefaultText = "90" },
@@ -61,6 +65,7 @@ internal static class TrainCommand
             "vince-features train --data .elizadb/vince-paper-bot/features --output .elizadb/vince-paper-bot/models",
             "vince-features train --min-samples 200 --command /opt/venv/bin/python --script scripts/train_models.py --push",
             "vince-features train --trainer python --script ../bot/src/plugins/plugin-vince/scripts/train_models.py --real-only",
+            "vince-features train --source supabase --push",
         ],
         Run = RunAsync,
     };
@@ -119,16 +124,15 @@ internal static class TrainCommand
         ExternalProcessTrainerOptions? external = dotnet ? null : ExternalOptions(options, timeout);
 
         using SupabaseConnection? connection = options.Flag("push") ? SupabaseConnection.Resolve(context, options) : null;
-        string data = context.DataDirectory(options.Value("data"));
         string models = context.ModelsDirectory(options.Value("output"));
-        CliContext.EnsureDataDirectoryExists(data);
+        await using OpenedSource source = RecordSource.OpenStore(context, options, urlHasOtherUse: options.Flag("push"));
+        string data = source.Log?.DataDirectory ?? context.DataDirectory(null);
 
-        FeatureLogReader reader = CommonOptions.Reader(context, options, data);
-        int complete = await reader.CountCompleteAsync(cancellationToken).ConfigureAwait(false);
-        context.Info($"train: {complete} complete trade(s) in {data}; the trainer needs at least {minSamples}");
+        int complete = await source.Query.CountCompleteAsync(cancellationToken).ConfigureAwait(false);
+        context.Info($"train: {complete} complete trade(s) in {source.Location}; the trainer needs at least {minSamples}");
         if (complete == 0)
         {
-            context.WriteError($"warning: no complete trade: {CommonOptions.LookedAt(reader)}.");
+            context.WriteError($"warning: no complete trade: {source.LookedAt}.");
         }
 
         using ILoggerFactory logs = context.ProgressLoggerFactory();
@@ -138,7 +142,7 @@ internal static class TrainCommand
         IModelBucket? bucket = connection is null ? null : ModelsCommand.CreateBucket(connection, Supabase.SupabaseModelStore.DefaultBucket, logs);
         var gate = new ModelQualityGateOptions { Tolerance = options.Double("gate-tolerance", 0, 0.5) ?? ModelQualityGateOptions.DefaultTolerance };
         using var runner = new ModelTrainingRunner(trainer, data, models, minSamples, bucket, null, logs.CreateLogger<ModelTrainingRunner>(), qualityGate: gate,
-            source: FeatureSource.Jsonl(reader));
+            source: source.ToFeatureSource());
         ModelTrainingRunResult result = await runner.RunOnceAsync(options.Flag("force"), cancellationToken).ConfigureAwait(false);
 
         TextWriter output = context.Out;

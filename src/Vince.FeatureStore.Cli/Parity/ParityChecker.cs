@@ -46,7 +46,7 @@ internal static class ParityChecker
     private const TrainingModel Model = TrainingModel.SignalQuality;
 
     public static async Task<ParityReport> RunAsync(
-        FeatureLogReader reader, OnnxSignalQualityScorer scorer, string workDirectory, int maxListed,
+        IFeatureQuery reader, OnnxSignalQualityScorer scorer, string workDirectory, int maxListed,
         IProgress<TrainingExportProgress>? exportProgress, Action<int, int>? checkProgress, CancellationToken cancellationToken)
     {
         string csvPath = Path.Combine(workDirectory, "signal_quality.csv");

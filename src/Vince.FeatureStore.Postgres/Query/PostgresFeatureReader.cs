@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Data;
 using System.Runtime.CompilerServices;
 using System.Text;
@@ -6,6 +7,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 using NpgsqlTypes;
+using Vince.FeatureStore.Export;
 using Vince.FeatureStore.Postgres.Diagnostics;
 using Vince.FeatureStore.Postgres.Migrations;
 
@@ -21,7 +23,7 @@ namespace Vince.FeatureStore.Postgres;
 /// with a warning. One enumeration holds one connection until it ends: with a single-connection pool (PGlite),
 /// finish or dispose it before the next call.
 /// </remarks>
-public sealed class PostgresFeatureReader : IFeatureQuery, IAsyncDisposable, IDisposable
+public sealed class PostgresFeatureReader : IFeatureQuery, IFeaturePayloadSource, IAsyncDisposable, IDisposable
 {
     private readonly NpgsqlDataSource _dataSource;
     private readonly bool _ownsDataSource;
@@ -73,17 +75,12 @@ public sealed class PostgresFeatureReader : IFeatureQuery, IAsyncDisposable, IDi
     /// <returns>The records, streamed.</returns>
     public async IAsyncEnumerable<FeatureRecord> ReadRecordsAsync(FeatureQuery? query = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        await using NpgsqlConnection connection = await PostgresConnector.OpenAsync(_dataSource, "Postgres reader", cancellationToken).ConfigureAwait(false);
-        await using NpgsqlCommand command = Build(connection, "SELECT id, payload::text FROM ", query ?? FeatureQuery.All, " ORDER BY created_at, id");
-        await using NpgsqlDataReader reader = await command.ExecuteReaderAsync(CommandBehavior.SequentialAccess, cancellationToken).ConfigureAwait(false);
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        await foreach ((string id, ReadOnlyMemory<byte> payload) in ReadRowsAsync(query ?? FeatureQuery.All, cancellationToken).ConfigureAwait(false))
         {
-            string id = reader.GetString(0);
-            string payload = await reader.GetFieldValueAsync<string>(1, cancellationToken).ConfigureAwait(false);
             FeatureRecord? record = null;
             try
             {
-                record = FeatureJson.Deserialize(payload);
+                record = FeatureJson.Deserialize(payload.Span);
             }
             catch (JsonException ex)
             {
@@ -94,6 +91,56 @@ public sealed class PostgresFeatureReader : IFeatureQuery, IAsyncDisposable, IDi
             {
                 yield return record;
             }
+        }
+    }
+
+    /// <inheritdoc/>
+    async IAsyncEnumerable<ReadOnlyMemory<byte>> IFeaturePayloadSource.ReadPayloadsAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await foreach ((string _, ReadOnlyMemory<byte> payload) in ReadRowsAsync(FeatureQuery.All, cancellationToken).ConfigureAwait(false))
+        {
+            yield return payload;
+        }
+    }
+
+    /// <summary>
+    /// The rows of <paramref name="query"/> in decision-time order, streamed by one query: the payload's UTF-8 bytes
+    /// (no string in between) in one reused buffer, valid until the enumeration moves on.
+    /// </summary>
+    private async IAsyncEnumerable<(string Id, ReadOnlyMemory<byte> Payload)> ReadRowsAsync(FeatureQuery query, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await using NpgsqlConnection connection = await PostgresConnector.OpenAsync(_dataSource, "Postgres reader", cancellationToken).ConfigureAwait(false);
+        await using NpgsqlCommand command = Build(connection, "SELECT id, payload::text FROM ", query, " ORDER BY created_at, id");
+        await using NpgsqlDataReader reader = await command.ExecuteReaderAsync(CommandBehavior.SequentialAccess, cancellationToken).ConfigureAwait(false);
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(16 * 1024);
+        try
+        {
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                string id = reader.GetString(0);
+                int length = 0;
+                await using (Stream stream = await reader.GetStreamAsync(1, cancellationToken).ConfigureAwait(false))
+                {
+                    int read;
+                    while ((read = await stream.ReadAsync(buffer.AsMemory(length), cancellationToken).ConfigureAwait(false)) > 0)
+                    {
+                        length += read;
+                        if (length == buffer.Length)
+                        {
+                            byte[] larger = ArrayPool<byte>.Shared.Rent(buffer.Length * 2);
+                            buffer.AsSpan(0, length).CopyTo(larger);
+                            (buffer, larger) = (larger, buffer);
+                            ArrayPool<byte>.Shared.Return(larger);
+                        }
+                    }
+                }
+
+                yield return (id, buffer.AsMemory(0, length));
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
         }
     }
 

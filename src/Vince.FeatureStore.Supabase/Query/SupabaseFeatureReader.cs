@@ -13,12 +13,14 @@ namespace Vince.FeatureStore.Supabase;
 /// <see cref="FeatureQuery"/> as the JSONL and Postgres readers, so training can use any of them.
 /// </summary>
 /// <remarks>
-/// Pages through <c>GET /rest/v1/vince_paper_bot_features?select=payload&amp;order=created_at.asc,id.asc&amp;limit=N&amp;offset=M</c>
+/// Pages through <c>GET /rest/v1/vince_paper_bot_features?select=id,created_at,payload&amp;order=created_at.asc,id.asc&amp;limit=N</c>
 /// with filters <c>payload-&gt;&gt;asset=eq.X</c>, <c>payload-&gt;outcome=not.is.null</c> and <c>payload-&gt;labels=not.is.null</c>
-/// (complete trades) and <c>created_at=gte./lt.</c>. Paging stops at the first empty page, so a server
-/// <c>max-rows</c> lower than the page size loses nothing. Each page is retried like the sink's writes. Rows whose
-/// payload is not a feature record are skipped with a warning. Rows written while paging may shift pages (offset
-/// paging); read a settled table for training.
+/// (complete trades) and <c>created_at=gte./lt.</c>, by keyset: each next page asks for the rows after the last one
+/// read, <c>or=(created_at.gt.T,and(created_at.eq.T,id.gt.I))</c>, so memory stays one page whatever the table's
+/// size, rows written while paging neither shift nor repeat a page, and ties on <c>created_at</c> across a page
+/// boundary are neither lost nor repeated. Paging stops at the first empty page, so a server <c>max-rows</c> lower
+/// than the page size loses nothing. Each page is retried like the sink's writes. Rows whose payload is not a
+/// feature record are skipped with a warning.
 /// </remarks>
 public sealed class SupabaseFeatureReader : IFeatureQuery
 {
@@ -51,22 +53,23 @@ public sealed class SupabaseFeatureReader : IFeatureQuery
     {
         query ??= FeatureQuery.All;
         string filters = Filters(query);
-        for (long offset = 0; ;)
+        string after = "";
+        while (true)
         {
-            Uri page = _client.Resolve($"rest/v1/{_table}?select=payload&order=created_at.asc,id.asc{filters}&limit={_pageSize}&offset={offset}");
+            Uri page = _client.Resolve($"rest/v1/{_table}?select=id,created_at,payload&order=created_at.asc,id.asc{filters}{after}&limit={_pageSize}");
             byte[] body;
             using (HttpResponseMessage response = await _client.SendAsync(() => new HttpRequestMessage(HttpMethod.Get, page), cancellationToken).ConfigureAwait(false))
             {
                 body = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
             }
 
-            List<FeatureRecord> records = Parse(body, out int rows);
+            List<FeatureRecord> records = Parse(body, out int rows, out (string CreatedAt, string Id) last);
             if (rows == 0)
             {
                 yield break;
             }
 
-            offset += rows;
+            after = After(last.CreatedAt, last.Id);
             foreach (FeatureRecord record in records)
             {
                 if (!query.CompleteOnly || record.IsComplete)
@@ -119,8 +122,7 @@ public sealed class SupabaseFeatureReader : IFeatureQuery
 
         if (query.Asset is not null)
         {
-            // Double quotes make PostgREST take reserved characters (',', '.', ':', '()') literally.
-            filters.Append("&payload->>asset=eq.").Append(Uri.EscapeDataString("\"" + query.Asset.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal) + "\""));
+            filters.Append("&payload->>asset=eq.").Append(Quoted(query.Asset));
         }
 
         if (query.From is { } from)
@@ -136,10 +138,25 @@ public sealed class SupabaseFeatureReader : IFeatureQuery
         return filters.ToString();
     }
 
+    /// <summary>
+    /// The keyset filter of the page after the row (<paramref name="createdAt"/>, <paramref name="id"/>): rows later in
+    /// decision-time order, <c>&amp;or=(created_at.gt.T,and(created_at.eq.T,id.gt.I))</c>. <c>created_at</c> is sent back
+    /// as the server wrote it, so no precision is lost; rows written meanwhile neither shift nor repeat a page.
+    /// </summary>
+    internal static string After(string createdAt, string id)
+    {
+        string time = Quoted(createdAt);
+        return $"&or=(created_at.gt.{time},and(created_at.eq.{time},id.gt.{Quoted(id)}))";
+    }
+
+    /// <summary>A filter value in double quotes (PostgREST then takes ',', '.', ':' and '()' literally; '"' and '\' escaped), URL-encoded.</summary>
+    private static string Quoted(string value)
+        => Uri.EscapeDataString("\"" + value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal) + "\"");
+
     private static string Iso(DateTimeOffset time)
         => DateTimeOffset.FromUnixTimeMilliseconds(time.ToUnixTimeMilliseconds()).ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
 
-    private List<FeatureRecord> Parse(byte[] body, out int rows)
+    private List<FeatureRecord> Parse(byte[] body, out int rows, out (string CreatedAt, string Id) last)
     {
         using JsonDocument document = JsonDocument.Parse(body);
         if (document.RootElement.ValueKind != JsonValueKind.Array)
@@ -149,10 +166,12 @@ public sealed class SupabaseFeatureReader : IFeatureQuery
 
         rows = document.RootElement.GetArrayLength();
         var records = new List<FeatureRecord>(rows);
+        last = default;
         int index = 0;
         foreach (JsonElement row in document.RootElement.EnumerateArray())
         {
             index++;
+            last = Key(row);
             try
             {
                 if (row.TryGetProperty("payload", out JsonElement payload) && payload.ValueKind == JsonValueKind.Object
@@ -172,6 +191,14 @@ public sealed class SupabaseFeatureReader : IFeatureQuery
 
         return records;
     }
+
+    /// <summary>The row's paging key; every row has one (the columns are NOT NULL), so a row without is not PostgREST's.</summary>
+    private static (string CreatedAt, string Id) Key(JsonElement row)
+        => row.ValueKind == JsonValueKind.Object
+           && row.TryGetProperty("created_at", out JsonElement createdAt) && createdAt.ValueKind == JsonValueKind.String
+           && row.TryGetProperty("id", out JsonElement id) && id.ValueKind == JsonValueKind.String
+            ? (createdAt.GetString()!, id.GetString()!)
+            : throw new SupabaseRequestException("Supabase reader: a row came back without its id and created_at; is this a PostgREST endpoint?");
 
     private void Skip(int row, string reason)
     {

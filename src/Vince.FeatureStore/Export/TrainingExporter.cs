@@ -69,13 +69,71 @@ public static class TrainingExporter
     /// <param name="cancellationToken">Stops the export; no partial file is left.</param>
     /// <returns>What was written.</returns>
     /// <exception cref="InvalidDataException">The source is not in timestamp order.</exception>
-    public static async Task<TrainingExportResult> ExportAsync(
+    public static Task<TrainingExportResult> ExportAsync(
         Func<CancellationToken, IAsyncEnumerable<FeatureRecord>> source,
         TrainingModel? model,
         string csvPath,
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(source);
+        return ExportFromRecordsAsync(source, model, csvPath, null, cancellationToken);
+    }
+
+    /// <summary>
+    /// Exports from any store: the JSONL log (<see cref="FeatureLogReader"/>) by its version scan, any other
+    /// <see cref="IFeatureQuery"/> (Postgres, Supabase) by reading its records twice, streamed, so memory stays flat in
+    /// the table's size. The same records give the same CSV whichever store holds them.
+    /// </summary>
+    /// <param name="query">The store.</param>
+    /// <param name="model">The model, or <see langword="null"/> for every flattened column of the complete records.</param>
+    /// <param name="csvPath">The CSV to write (replaced atomically).</param>
+    /// <param name="progress">Told every <see cref="ProgressInterval"/> records of the writing pass and once at the end, on the exporting thread (keep it quick).</param>
+    /// <param name="cancellationToken">Stops the export; no partial file is left.</param>
+    /// <returns>What was written.</returns>
+    /// <exception cref="InvalidDataException">The store did not return its records in timestamp order.</exception>
+    public static Task<TrainingExportResult> ExportAsync(IFeatureQuery query, TrainingModel? model, string csvPath, IProgress<TrainingExportProgress>? progress, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        return query switch
+        {
+            FeatureLogReader reader => ExportFromLogAsync(reader, model, csvPath, progress, cancellationToken),
+            IFeaturePayloadSource payloads => ExportFromPayloadsAsync(query, payloads, model, csvPath, progress, cancellationToken),
+            _ => ExportFromRecordsAsync(ct => query.ReadRecordsAsync(null, ct), model, csvPath, progress, cancellationToken),
+        };
+    }
+
+    /// <summary>A store that streams its JSON: the first pass tokenizes it as the log's version scan does (no record is built), the second writes the rows.</summary>
+    private static async Task<TrainingExportResult> ExportFromPayloadsAsync(
+        IFeatureQuery query, IFeaturePayloadSource payloads, TrainingModel? model, string csvPath, IProgress<TrainingExportProgress>? progress, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(csvPath);
+        var presence = new ColumnPresence();
+        var profile = new FeatureDataProfile();
+        long previous = long.MinValue;
+        await foreach (ReadOnlyMemory<byte> payload in payloads.ReadPayloadsAsync(cancellationToken).ConfigureAwait(false))
+        {
+            // A payload that is not a record is skipped here and reported by the second pass, which reads it again.
+            if (RecordLine.TryReadHeader(payload.Span, out RecordHeader header, out _, presence))
+            {
+                previous = header.Timestamp >= previous ? header.Timestamp : throw OutOfOrder(header.Id, header.Timestamp, previous);
+                profile.ObserveScanned(header.Asset, header.Rows);
+            }
+        }
+
+        profile.AddPresent(presence);
+        return await WriteAsync(profile, ct => query.ReadRecordsAsync(null, ct), model, csvPath, progress, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static InvalidDataException OutOfOrder(string id, long timestamp, long previous)
+        => new($"Records must come in timestamp order (lag columns depend on it): {id} at {timestamp} follows {previous}. FeatureLogReader.ReadRecordsAsync yields them in that order.");
+
+    private static async Task<TrainingExportResult> ExportFromRecordsAsync(
+        Func<CancellationToken, IAsyncEnumerable<FeatureRecord>> source,
+        TrainingModel? model,
+        string csvPath,
+        IProgress<TrainingExportProgress>? progress,
+        CancellationToken cancellationToken)
+    {
         ArgumentException.ThrowIfNullOrWhiteSpace(csvPath);
         var profile = new FeatureDataProfile();
         long previous = long.MinValue;
@@ -83,14 +141,14 @@ public static class TrainingExporter
         {
             if (record.Timestamp < previous)
             {
-                throw new InvalidDataException($"Records must come in timestamp order (lag columns depend on it): {record.Id} at {record.Timestamp} follows {previous}. FeatureLogReader.ReadRecordsAsync yields them in that order.");
+                throw OutOfOrder(record.Id, record.Timestamp, previous);
             }
 
             previous = record.Timestamp;
             profile.Observe(record);
         }
 
-        return await WriteAsync(profile, source, model, csvPath, null, cancellationToken).ConfigureAwait(false);
+        return await WriteAsync(profile, source, model, csvPath, progress, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>The second pass: rows of the columns <paramref name="profile"/> decides, then the manifest.</summary>

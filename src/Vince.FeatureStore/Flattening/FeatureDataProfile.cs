@@ -47,25 +47,39 @@ public sealed class FeatureDataProfile
     /// </summary>
     internal static FeatureDataProfile FromScan(ColumnPresence presence, IReadOnlyList<(string Asset, byte Rows)> latest)
     {
-        var profile = new FeatureDataProfile { RecordCount = latest.Count };
-        foreach (string column in presence.Columns)
-        {
-            profile._present.Add(column);
-            profile._columnOrder.Add(column);
-        }
-
+        var profile = new FeatureDataProfile();
         foreach ((string asset, byte rows) in latest)
         {
-            foreach (TrainingModel model in TrainingModels.All)
-            {
-                if ((rows & (1 << (int)model)) != 0)
-                {
-                    profile.AddRow(model, asset);
-                }
-            }
+            profile.ObserveScanned(asset, rows);
         }
 
+        profile.AddPresent(presence);
         return profile;
+    }
+
+    /// <summary>Observes one record from its header scan: its asset and training-row bits (bit = (int)model).</summary>
+    internal void ObserveScanned(string asset, byte rows)
+    {
+        RecordCount++;
+        foreach (TrainingModel model in TrainingModels.All)
+        {
+            if ((rows & (1 << (int)model)) != 0)
+            {
+                AddRow(model, asset);
+            }
+        }
+    }
+
+    /// <summary>Adds the columns a scan saw, in their order of first appearance, after those already present.</summary>
+    internal void AddPresent(ColumnPresence presence)
+    {
+        foreach (string column in presence.Columns)
+        {
+            if (_present.Add(column))
+            {
+                _columnOrder.Add(column);
+            }
+        }
     }
 
     private void AddRow(TrainingModel model, string asset)

@@ -39,7 +39,9 @@ internal sealed record SeenRequest(string Method, string PathAndQuery, int Statu
 /// 201 with an empty body (<c>return=minimal</c>);</item>
 /// <item><c>GET /rest/v1/{table}?select=…&amp;order=created_at.asc[,id.asc]&amp;limit=&amp;offset=</c> with filters
 /// <c>payload-&gt;&gt;asset=eq.X</c> (plain or double-quoted), <c>payload-&gt;outcome|labels=not.is.null</c>,
-/// <c>created_at=gte.|lt.</c>, and <c>Prefer: count=exact</c> (a <c>Content-Range</c> header);</item>
+/// <c>created_at=gte.|lt.</c>, logic trees <c>or=(…)</c>/<c>and=(…)</c> with nested <c>and(…)</c>/<c>or(…)</c> over
+/// <c>created_at</c> and <c>id</c> (<c>eq, gt, gte, lt, lte</c>; values plain or double-quoted, see <see cref="LogicTree"/>),
+/// <see cref="MaxRows"/> (<c>db-max-rows</c>), and <c>Prefer: count=exact</c> (a <c>Content-Range</c> header);</item>
 /// <item>404 <c>PGRST205</c> for a missing table; PostgreSQL errors as <c>{code, message, details, hint}</c> with PostgREST's status mapping (subset);</item>
 /// <item>fault injection: statuses (429 + Retry-After, 503, …), slow answers, dropped connections, a request size limit (413).</item>
 /// </list>
@@ -75,6 +77,9 @@ internal sealed partial class PostgrestStandIn : IAsyncDisposable
 
     /// <summary>Every request, in arrival order.</summary>
     public ConcurrentQueue<SeenRequest> Requests { get; } = new();
+
+    /// <summary>PostgREST's <c>db-max-rows</c>: no select answers more rows, whatever its <c>limit</c>; <see langword="null"/> for no cap.</summary>
+    public int? MaxRows { get; set; }
 
     /// <summary>Bodies larger than this are refused with 413 (as Supabase's API gateway does); <see langword="null"/> for no limit.</summary>
     public int? MaxRequestBytes { get; set; }
@@ -263,7 +268,7 @@ internal sealed partial class PostgrestStandIn : IAsyncDisposable
         return 201;
     }
 
-    private static async Task<int> SelectAsync(HttpContext context, NpgsqlConnection connection, string table)
+    private async Task<int> SelectAsync(HttpContext context, NpgsqlConnection connection, string table)
     {
         IQueryCollection query = context.Request.Query;
         string[] columns = (query["select"].FirstOrDefault() ?? "*").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
@@ -302,6 +307,15 @@ internal sealed partial class PostgrestStandIn : IAsyncDisposable
                     where.Add($"created_at {(gte ? ">=" : "<")} @{name}::timestamptz");
                     command.Parameters.AddWithValue(name, value[(gte ? 4 : 3)..]);
                 }
+                else if (key is "or" or "and")
+                {
+                    if (LogicTree.TryTranslate(key, value, command.Parameters, ref parameter) is not { } condition)
+                    {
+                        return await ErrorAsync(context, 400, "PGRST100", $"failed to parse logic tree ({value})", null, null);
+                    }
+
+                    where.Add(condition);
+                }
                 else if (key is not ("select" or "order" or "limit" or "offset"))
                 {
                     return await ErrorAsync(context, 400, "PGRST100", $"failed to parse filter ({key})", null, null);
@@ -323,9 +337,16 @@ internal sealed partial class PostgrestStandIn : IAsyncDisposable
         }
 
         string list = string.Join(", ", columns.SelectMany(c => c == "*" ? ["id", "created_at", "payload"] : new[] { c }));
+        // PostgREST's max-rows caps every answer, whatever limit the client asked for.
+        int limit = int.TryParse(query["limit"], out int asked) ? asked : 0;
+        if (MaxRows is { } max && (limit <= 0 || limit > max))
+        {
+            limit = max;
+        }
+
         command.CommandText = $"SELECT coalesce(jsonb_agg(t), '[]'::jsonb)::text FROM (SELECT {list} FROM public.{table}" +
                               (where.Count > 0 ? " WHERE " + string.Join(" AND ", where) : "") + order +
-                              (int.TryParse(query["limit"], out int limit) ? $" LIMIT {limit}" : "") +
+                              (limit > 0 ? $" LIMIT {limit}" : "") +
                               (int.TryParse(query["offset"], out int offset) ? $" OFFSET {offset}" : "") + ") t";
         await using (command)
         {
