@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Vince.FeatureStore.Cli.Tests.Support;
 using Vince.FeatureStore.Postgres;
 using Vince.FeatureStore.Supabase;
@@ -93,6 +94,45 @@ public sealed class SourceTests(PostgresFixture fixture) : IClassFixture<Postgre
         Assert.StartsWith("48 ", summaries[0], StringComparison.Ordinal);
         Assert.Equal(summaries[0], summaries[1]);
         Assert.Equal(summaries[0], summaries[2]);
+    }
+
+    [PostgresFact]
+    public async Task Train_reads_the_same_snapshot_from_jsonl_postgres_and_supabase()
+    {
+        string postgresDatabase = await fixture.Cluster.CreateDatabaseAsync("train_pg");
+        string postgres = fixture.Cluster.ConnectionString(postgresDatabase);
+        string supabase = fixture.Cluster.ConnectionString(await fixture.Cluster.CreateDatabaseAsync("train_sb"));
+        await PostgrestStandIn.CreateTableAsync(supabase);
+        await using PostgrestStandIn server = await PostgrestStandIn.StartAsync(supabase, Key);
+        using var dir = new TempDirectory();
+        using var http = new HttpClient();
+        await using (var postgresSink = new PostgresFeatureSink(new PostgresSinkOptions { ConnectionString = postgres }))
+        {
+            await RecordAsync(dir.Path, [postgresSink, new SupabaseFeatureSink(new SupabaseOptions { Url = server.Url, ApiKey = Key }, http)]);
+        }
+
+        var env = new Dictionary<string, string>
+        {
+            ["POSTGRES_URL"] = fixture.Cluster.Url(postgresDatabase),
+            ["SUPABASE_URL"] = server.Url.ToString(),
+            ["SUPABASE_SERVICE_ROLE_KEY"] = Key,
+        };
+        var hashes = new List<string>();
+        foreach (string[] source in new[] { new[] { "--data", dir.Path }, ["--source", "postgres"], ["--source", "supabase"] })
+        {
+            string kind = source[0] == "--data" ? "jsonl" : source[1];
+            string models = Path.Combine(dir.Path, "models-" + kind);
+            CliResult result = (await Tool.RunAsync(env, ["train", .. source, "--trainer", "dotnet", "--min-samples", "20", "--output", models])).Expect(0);
+            Assert.Contains($"data source: {kind}, 48 records (latest version of each id)", result.Stdout);
+            using JsonDocument metadata = JsonDocument.Parse(await File.ReadAllBytesAsync(Path.Combine(models, "training_metadata.json")));
+            JsonElement dataSource = metadata.RootElement.GetProperty("data_source");
+            Assert.Equal(kind, dataSource.GetProperty("kind").GetString());
+            Assert.Equal(48, dataSource.GetProperty("records").GetInt32());
+            hashes.Add(dataSource.GetProperty("sha256").GetString()!);
+        }
+
+        // One line per record, the same bytes whichever store held them.
+        Assert.Single(hashes.Distinct());
     }
 
     [PostgresFact]
