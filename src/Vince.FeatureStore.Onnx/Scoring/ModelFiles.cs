@@ -18,15 +18,19 @@ internal sealed record ModelFiles(
     public bool SameContentAs(ModelFiles other)
         => ModelSha256 == other.ModelSha256 && Same(MetadataBytes, other.MetadataBytes) && Same(FeaturesBytes, other.FeaturesBytes);
 
+    /// <summary>The signal-quality scorer's files: <see cref="OnnxScoringOptions.ModelFileName"/> and <see cref="OnnxScoringOptions.MetadataFileName"/>, as <see cref="Read(string, string, string)"/>.</summary>
+    public static ModelFiles? Read(string directory, OnnxScoringOptions options) => Read(directory, options.ModelFileName, options.MetadataFileName);
+
     /// <summary>
-    /// Reads the files of <paramref name="options"/> in <paramref name="directory"/>, or returns <see langword="null"/> when
-    /// the model file does not exist. A file that changes while it is read (a training writing it) is read again.
+    /// Reads <paramref name="modelFileName"/>, <paramref name="metadataFileName"/> and the model's feature list in
+    /// <paramref name="directory"/>, or returns <see langword="null"/> when the model file does not exist. A file that
+    /// changes while it is read (a training writing it) is read again.
     /// </summary>
-    public static ModelFiles? Read(string directory, OnnxScoringOptions options)
+    public static ModelFiles? Read(string directory, string modelFileName, string metadataFileName)
     {
-        string modelPath = Path.Combine(directory, options.ModelFileName);
-        string metadataPath = Path.Combine(directory, options.MetadataFileName);
-        string featuresPath = Path.Combine(directory, FeaturesFileName(options.ModelFileName));
+        string modelPath = Path.Combine(directory, modelFileName);
+        string metadataPath = Path.Combine(directory, metadataFileName);
+        string featuresPath = Path.Combine(directory, FeaturesFileName(modelFileName));
         for (int attempt = 1; ; attempt++)
         {
             (long, DateTime)[] before = [Stamp(modelPath), Stamp(metadataPath), Stamp(featuresPath)];

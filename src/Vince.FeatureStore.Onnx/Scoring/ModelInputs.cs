@@ -7,10 +7,14 @@ namespace Vince.FeatureStore.Onnx.Scoring;
 /// <summary>A model's input columns (and a classifier's labels) from the files a trainer wrote, with where they came from.</summary>
 internal sealed record ModelInputs(IReadOnlyList<string> Columns, string Source, IReadOnlyList<double>? ClassLabels)
 {
-    public static ModelInputs Read(string directory, TrainingModel model, TrainingMetadata? metadata)
+    /// <summary>
+    /// <c>model_inputs.&lt;name&gt;</c> of the metadata, else (signal quality) <c>signal_quality_feature_names</c>, else the
+    /// model's <c>&lt;name&gt;_features.json</c>, as read with the model in <paramref name="files"/>.
+    /// </summary>
+    public static ModelInputs Read(ModelFiles files, TrainingModel model, TrainingMetadata? metadata)
     {
         string name = TrainingModels.Name(model);
-        string metadataPath = Path.Combine(directory, TrainingMetadata.FileName);
+        string metadataPath = files.MetadataPath;
         if (metadata?.AdditionalProperties.TryGetValue("model_inputs", out JsonElement inputs) == true
             && inputs.ValueKind == JsonValueKind.Object
             && inputs.TryGetProperty(name, out JsonElement entry)
@@ -28,12 +32,12 @@ internal sealed record ModelInputs(IReadOnlyList<string> Columns, string Source,
             return new ModelInputs(quality, $"{metadataPath} (signal_quality_feature_names)", null);
         }
 
-        string featuresPath = Path.Combine(directory, name + "_features.json");
-        if (File.Exists(featuresPath))
+        string featuresPath = files.FeaturesPath;
+        if (files.FeaturesBytes is { } features)
         {
             try
             {
-                using JsonDocument document = PythonJson.Parse(File.ReadAllBytes(featuresPath));
+                using JsonDocument document = PythonJson.Parse(features);
                 if (document.RootElement.ValueKind == JsonValueKind.Object && Strings(document.RootElement, "features") is { Count: > 0 } fromFile)
                 {
                     return new ModelInputs(fromFile, featuresPath, null);
@@ -48,7 +52,7 @@ internal sealed record ModelInputs(IReadOnlyList<string> Columns, string Source,
         }
 
         throw new OnnxModelLoadException(metadataPath,
-            $"The input columns of {Path.Combine(directory, name + ".onnx")} are unknown: {metadataPath} has no model_inputs.{name}" +
+            $"The input columns of {files.ModelPath} are unknown: {metadataPath} has no model_inputs.{name}" +
             $"{(model == TrainingModel.SignalQuality ? " nor signal_quality_feature_names" : "")} and {featuresPath} does not exist.");
     }
 

@@ -1,9 +1,4 @@
-using System.Globalization;
-using System.Security.Cryptography;
-using System.Text.Json;
-using Microsoft.ML.OnnxRuntime;
 using Vince.FeatureStore.Flattening;
-using Vince.FeatureStore.Onnx.Model;
 using Vince.FeatureStore.Onnx.Scoring;
 
 namespace Vince.FeatureStore.Onnx;
@@ -23,85 +18,40 @@ namespace Vince.FeatureStore.Onnx;
 /// </remarks>
 public sealed class OnnxModelScorer : IDisposable
 {
-    private readonly InferenceSession _session;
-    private readonly SessionOptions _sessionOptions;
-    private readonly CompiledColumns _columns;
-    private readonly double[]? _mean;
-    private readonly double[]? _inverseStd;
-    private readonly string _inputName;
-    private readonly long[] _inputShape;
-    private readonly string _outputName;
-    private readonly long[] _outputShape;
-    private readonly int _column;
-    private readonly double[] _classLabels;
-    private readonly PlattCalibration? _calibration;
-    private readonly InferenceLane?[] _lanes;
-    private volatile bool _disposed;
+    private readonly ScoringModel _model;
+    private int _disposed;
 
-    private OnnxModelScorer(
-        TrainingModel model,
-        string modelPath,
-        string sha256,
-        InferenceSession session,
-        SessionOptions sessionOptions,
-        CompiledColumns columns,
-        string columnsSource,
-        (double[] Mean, double[] InverseStd)? scaling,
-        string inputName,
-        (string Name, long[] Shape, int Column) output,
-        ModelOutputKind kind,
-        double[] classLabels,
-        PlattCalibration? calibration,
-        double? threshold)
-    {
-        Model = model;
-        ModelPath = modelPath;
-        ModelSha256 = sha256;
-        _session = session;
-        _sessionOptions = sessionOptions;
-        _columns = columns;
-        ColumnsSource = columnsSource;
-        _mean = scaling?.Mean;
-        _inverseStd = scaling?.InverseStd;
-        _inputName = inputName;
-        _inputShape = [1, columns.Count];
-        (_outputName, _outputShape, _column) = output;
-        OutputKind = kind;
-        _classLabels = classLabels;
-        _calibration = calibration;
-        Threshold = threshold;
-        _lanes = new InferenceLane?[Math.Max(4, Environment.ProcessorCount * 2)];
-    }
+    private OnnxModelScorer(ScoringModel model) => _model = model;
 
     /// <summary>Which model this is.</summary>
-    public TrainingModel Model { get; }
+    public TrainingModel Model => _model.Model;
 
     /// <summary>The model's name in the set (<c>signal_quality</c> …), as <c>ml.&lt;name&gt;</c> of a served score names it.</summary>
     public string Name => TrainingModels.Name(Model);
 
     /// <summary>The ONNX file (absolute).</summary>
-    public string ModelPath { get; }
+    public string ModelPath => _model.Info.ModelPath;
 
     /// <summary>SHA-256 of the ONNX file as read, lower-case hex: which model served a score.</summary>
-    public string ModelSha256 { get; }
+    public string ModelSha256 => _model.Info.ModelSha256;
 
     /// <summary>The input columns, in the model's order.</summary>
-    public IReadOnlyList<string> FeatureNames => _columns.Names;
+    public IReadOnlyList<string> FeatureNames => _model.Columns.Names;
 
     /// <summary>Where the column list was read from.</summary>
-    public string ColumnsSource { get; }
+    public string ColumnsSource => _model.Info.FeatureNamesSource;
 
     /// <summary>How the output is decoded.</summary>
-    public ModelOutputKind OutputKind { get; }
+    public ModelOutputKind OutputKind => _model.OutputKind;
 
     /// <summary>The probability threshold (signal quality), else <see langword="null"/>.</summary>
-    public double? Threshold { get; }
+    public double? Threshold => _model.Threshold;
 
     /// <summary>Whether the model's columns read the history (lag columns).</summary>
-    public bool ReadsHistory => _columns.ReadsHistory;
+    public bool ReadsHistory => _model.Columns.ReadsHistory;
 
     /// <summary>Whether outputs are calibrated (signal quality with a calibration in the metadata).</summary>
-    public bool IsCalibrated => _calibration is not null;
+    public bool IsCalibrated => _model.IsCalibrated;
 
     /// <summary>Loads <paramref name="model"/> from the set in <paramref name="modelsDirectory"/>.</summary>
     /// <param name="modelsDirectory">The directory a trainer wrote (<c>&lt;name&gt;.onnx</c>, <c>training_metadata.json</c>, <c>&lt;name&gt;_features.json</c>).</param>
@@ -113,102 +63,7 @@ public sealed class OnnxModelScorer : IDisposable
     public static OnnxModelScorer Load(string modelsDirectory, TrainingModel model, OnnxScoringOptions? options = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(modelsDirectory);
-        options ??= new OnnxScoringOptions();
-        string directory = Path.GetFullPath(modelsDirectory);
-        string name = TrainingModels.Name(model);
-        string modelPath = Path.Combine(directory, name + ".onnx");
-        string metadataPath = Path.Combine(directory, TrainingMetadata.FileName);
-        if (!File.Exists(modelPath))
-        {
-            throw new OnnxModelLoadException(modelPath, $"{modelPath} does not exist.");
-        }
-
-        byte[] bytes = File.ReadAllBytes(modelPath);
-        string sha256 = Convert.ToHexString(SHA256.HashData(bytes)).ToLowerInvariant();
-        TrainingMetadata? metadata = null;
-        if (File.Exists(metadataPath))
-        {
-            try
-            {
-                metadata = TrainingMetadata.Load(metadataPath);
-            }
-            catch (JsonException ex)
-            {
-                throw new OnnxModelLoadException(metadataPath, $"{metadataPath} is not valid JSON: {ex.Message}", ex);
-            }
-        }
-
-        if (options.VerifyModelHash && metadata?.HashOf(name) is { } expected && expected != sha256)
-        {
-            throw new OnnxModelLoadException(modelPath,
-                $"{modelPath} (SHA-256 {sha256}) does not match onnx_hashes.{name} ({expected}) in {metadataPath}: the files come from different trainings.");
-        }
-
-        ModelInputs inputs = ModelInputs.Read(directory, model, metadata);
-        if (inputs.Columns.Where(c => !FeatureFlattener.IsKnownColumn(c)).ToList() is { Count: > 0 } unknown)
-        {
-            throw new OnnxModelLoadException(inputs.Source,
-                $"{inputs.Source} names {unknown.Count} column(s) of {name} that the flattener does not produce ({string.Join(", ", unknown)}): " +
-                "they would be fed 0 on every score. Retrain with this library's flattener, or fix the column list.");
-        }
-
-        PreparedModel prepared = OnnxModelPreparer.Prepare(bytes, modelPath);
-        var sessionOptions = new SessionOptions
-        {
-            IntraOpNumThreads = options.IntraOpNumThreads,
-            InterOpNumThreads = 1,
-            ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
-            LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR,
-        };
-        InferenceSession? session = null;
-        try
-        {
-            try
-            {
-                session = new InferenceSession(prepared.Bytes, sessionOptions);
-            }
-            catch (OnnxRuntimeException ex)
-            {
-                throw new OnnxModelLoadException(modelPath, $"ONNX Runtime cannot load {modelPath}: {ex.Message}", ex);
-            }
-
-            string inputName = ScoringModelLoader.CheckInput(session, inputs.Columns.Count, modelPath, inputs.Source);
-            (string Name, long[] Shape, int Column) output = ScoringModelLoader.SelectOutput(session, prepared.Hints, inputName, inputs.Columns.Count, modelPath);
-            long width = output.Shape.Length == 2 ? output.Shape[1] : 1;
-            (ModelOutputKind kind, double[] labels) = model switch
-            {
-                TrainingModel.SignalQuality => (ModelOutputKind.Probability, []),
-                TrainingModel.TpOptimizer when width >= 2 => (ModelOutputKind.ClassLabel, ClassLabels(inputs, prepared.Hints, output.Name, (int)width, modelPath)),
-                _ when width == 1 => (ModelOutputKind.Regression, []),
-                _ => throw new OnnxModelLoadException(modelPath, $"The output '{output.Name}' of {modelPath} has {width} columns; {name} is read as one regression value."),
-            };
-            bool quality = model == TrainingModel.SignalQuality;
-            double? threshold = quality
-                ? options.Threshold ?? metadata?.ImprovementReport?.SuggestedSignalQualityThreshold ?? OnnxScoringOptions.DefaultThreshold
-                : null;
-            var scorer = new OnnxModelScorer(
-                model, modelPath, sha256, session, sessionOptions, FeatureFlattener.Compile(inputs.Columns), inputs.Source,
-                quality ? ScoringModelLoader.Scaling(inputs.Columns, metadata?.SignalQualityScaling, out _) : null,
-                inputName, output, kind, labels, quality ? metadata?.ImprovementReport?.SignalQualityCalibration : null, threshold);
-            try
-            {
-                scorer.ReturnLane(scorer.RentLane());
-            }
-            catch (OnnxRuntimeException ex)
-            {
-                scorer.Dispose();
-                session = null;
-                throw new OnnxModelLoadException(modelPath, $"{modelPath} fails to run with a {inputs.Columns.Count}-feature input: {ex.Message}", ex);
-            }
-
-            return scorer;
-        }
-        catch
-        {
-            session?.Dispose();
-            sessionOptions.Dispose();
-            throw;
-        }
+        return new OnnxModelScorer(ScoringModelLoader.Build(Path.GetFullPath(modelsDirectory), model, options ?? new OnnxScoringOptions()));
     }
 
     /// <summary>Scores <paramref name="record"/> with lags from the store's serving history. Does not allocate.</summary>
@@ -224,20 +79,8 @@ public sealed class OnnxModelScorer : IDisposable
     /// <returns>The score.</returns>
     public ModelScore Score(FeatureRecord record, ServingHistory history, Span<float> vector)
     {
-        ArgumentNullException.ThrowIfNull(record);
         ArgumentNullException.ThrowIfNull(history);
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        InferenceLane lane = RentLane();
-        try
-        {
-            Span<float> input = lane.Input;
-            bool cold = history.Fill(_columns, record, input);
-            return Run(lane, cold, vector);
-        }
-        finally
-        {
-            ReturnLane(lane);
-        }
+        return Run(record, null, history, vector);
     }
 
     /// <summary>Scores <paramref name="record"/> with lags from a history the caller keeps (e.g. a replay of the log). Does not allocate.</summary>
@@ -245,133 +88,29 @@ public sealed class OnnxModelScorer : IDisposable
     /// <param name="history">Earlier records; lags are missing (0) without it.</param>
     /// <param name="vector">Empty, or at least <see cref="FeatureNames"/>.Count elements for the input vector.</param>
     /// <returns>The score.</returns>
-    public ModelScore Score(FeatureRecord record, FeatureHistory? history, Span<float> vector = default)
-    {
-        ArgumentNullException.ThrowIfNull(record);
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        InferenceLane lane = RentLane();
-        try
-        {
-            _columns.Fill(record, history, lane.Input);
-            return Run(lane, _columns.HasColdLags(record, history), vector);
-        }
-        finally
-        {
-            ReturnLane(lane);
-        }
-    }
-
-    private ModelScore Run(InferenceLane lane, bool cold, Span<float> vector)
-    {
-        Span<float> input = lane.Input;
-        ulong hash = InputHash.Of(input);
-        if (!vector.IsEmpty)
-        {
-            input.CopyTo(vector);
-        }
-
-        if (_mean is { } mean)
-        {
-            double[] inverseStd = _inverseStd!;
-            for (int i = 0; i < input.Length; i++)
-            {
-                input[i] = (float)((input[i] - mean[i]) * inverseStd[i]);
-            }
-        }
-
-        _session.RunWithBinding(lane.RunOptions, lane.Binding);
-        float[] output = lane.Output;
-        double model;
-        double value;
-        switch (OutputKind)
-        {
-            case ModelOutputKind.Probability:
-                model = output[_column];
-                value = _calibration is { } c ? Logistic.Of((c.Scale * model) + c.Intercept) : model;
-                break;
-            case ModelOutputKind.ClassLabel:
-                int best = 0;
-                for (int i = 1; i < _classLabels.Length; i++)
-                {
-                    best = output[i] > output[best] ? i : best;
-                }
-
-                model = value = _classLabels[best];
-                break;
-            default:
-                model = value = output[0];
-                break;
-        }
-
-        return new ModelScore(value, model, Threshold, cold, hash);
-    }
+    public ModelScore Score(FeatureRecord record, FeatureHistory? history, Span<float> vector = default) => Run(record, history, null, vector);
 
     /// <inheritdoc />
     public void Dispose()
     {
-        if (_disposed)
+        // Calls in flight hold their own reference: the session goes when the last of them returns.
+        if (Interlocked.Exchange(ref _disposed, 1) == 0)
         {
-            return;
+            _model.Release();
         }
-
-        _disposed = true;
-        for (int i = 0; i < _lanes.Length; i++)
-        {
-            Interlocked.Exchange(ref _lanes[i], null)?.Dispose();
-        }
-
-        _session.Dispose();
-        _sessionOptions.Dispose();
     }
 
-    private static double[] ClassLabels(ModelInputs inputs, IReadOnlyDictionary<string, OutputHint> hints, string output, int width, string modelPath)
+    private ModelScore Run(FeatureRecord record, FeatureHistory? history, ServingHistory? serving, Span<float> vector)
     {
-        // The metadata's class_labels (the .NET trainer), else the classifier's own labels, else the column index.
-        if (inputs.ClassLabels is { } fromMetadata)
+        ArgumentNullException.ThrowIfNull(record);
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0 || !_model.TryAcquire(), this);
+        try
         {
-            return fromMetadata.Count == width
-                ? [.. fromMetadata]
-                : throw new OnnxModelLoadException(inputs.Source, $"{inputs.Source} lists {fromMetadata.Count} class_labels for {modelPath}, whose output has {width} columns.");
+            return _model.Score(record, history, serving, vector, hashInput: true);
         }
-
-        if (hints.TryGetValue(output, out OutputHint hint) && hint.Labels is { } labels && labels.Count == width
-            && labels.All(l => double.TryParse(l, NumberStyles.Float, CultureInfo.InvariantCulture, out _)))
+        finally
         {
-            return labels.Select(l => double.Parse(l, NumberStyles.Float, CultureInfo.InvariantCulture)).ToArray();
+            _model.Release();
         }
-
-        return Enumerable.Range(0, width).Select(i => (double)i).ToArray();
-    }
-
-    private InferenceLane RentLane()
-    {
-        InferenceLane?[] lanes = _lanes;
-        int start = Environment.CurrentManagedThreadId % lanes.Length;
-        for (int i = 0; i < lanes.Length; i++)
-        {
-            int slot = (start + i) % lanes.Length;
-            if (Volatile.Read(ref lanes[slot]) is not null && Interlocked.Exchange(ref lanes[slot], null) is { } lane)
-            {
-                return lane;
-            }
-        }
-
-        return new InferenceLane(_session, _inputName, _inputShape, _outputName, _outputShape);
-    }
-
-    private void ReturnLane(InferenceLane lane)
-    {
-        InferenceLane?[] lanes = _lanes;
-        int start = Environment.CurrentManagedThreadId % lanes.Length;
-        for (int i = 0; i < lanes.Length; i++)
-        {
-            int slot = (start + i) % lanes.Length;
-            if (!_disposed && Volatile.Read(ref lanes[slot]) is null && Interlocked.CompareExchange(ref lanes[slot], lane, null) is null)
-            {
-                return;
-            }
-        }
-
-        lane.Dispose();
     }
 }

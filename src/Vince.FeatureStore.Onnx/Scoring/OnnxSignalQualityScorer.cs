@@ -111,7 +111,7 @@ public sealed class OnnxSignalQualityScorer : IDisposable, IAsyncDisposable
 
         try
         {
-            return model.Score(record, history);
+            return model.ScoreSignalQuality(record, history);
         }
         finally
         {

@@ -1,12 +1,15 @@
+using System.Runtime.CompilerServices;
 using Microsoft.ML.OnnxRuntime;
 using Vince.FeatureStore.Flattening;
 
 namespace Vince.FeatureStore.Onnx.Scoring;
 
 /// <summary>
-/// One loaded model: the session, the metadata that belongs to it and the compiled input columns, swapped as
-/// one immutable object. Reference counted: the scorer holds one reference while the model is current and each
-/// <see cref="Score"/> call one more, so a replaced model is disposed only after its last call returns.
+/// One loaded model of any kind, the single scoring core: the session, the metadata that belongs to it, the compiled
+/// input columns, the scaling, the output decoding and the pooled <see cref="InferenceLane"/>s, as one immutable
+/// object. Every score fills the input, runs the session through a lane's binding and decodes the output here.
+/// Reference counted: the owner holds one reference while the model is current and each call one more, so a replaced
+/// or disposed model releases its session only after its last call returns.
 /// </summary>
 internal sealed class ScoringModel
 {
@@ -19,26 +22,29 @@ internal sealed class ScoringModel
     private readonly long[] _inputShape;
     private readonly string _outputName;
     private readonly long[] _outputShape;
+    private readonly ModelOutputKind _kind;
     private readonly int _column;
+    private readonly double[] _classLabels;
     private readonly bool _calibrate;
     private readonly double _calibrationScale;
     private readonly double _calibrationIntercept;
-    private readonly double _threshold;
+    private readonly double? _threshold;
     private readonly InferenceLane?[] _lanes;
     private int _references = 1;
 
     public ScoringModel(
+        TrainingModel model,
         InferenceSession session,
         SessionOptions sessionOptions,
         CompiledColumns columns,
         (double[] Mean, double[] InverseStd)? scaling,
         string inputName,
-        string outputName,
         long[] outputShape,
-        int column,
+        OutputDecoding decoding,
         OnnxModelInfo info,
         ModelFiles files)
     {
+        Model = model;
         _session = session;
         _sessionOptions = sessionOptions;
         _columns = columns;
@@ -46,19 +52,36 @@ internal sealed class ScoringModel
         _inverseStd = scaling?.InverseStd;
         _inputName = inputName;
         _inputShape = [1, columns.Count];
-        _outputName = outputName;
+        _outputName = info.OutputName;
         _outputShape = outputShape;
-        _column = column;
-        _calibrate = info.Calibration is not null;
-        _calibrationScale = info.Calibration?.Scale ?? 1;
-        _calibrationIntercept = info.Calibration?.Intercept ?? 0;
-        _threshold = info.Threshold;
+        _kind = decoding.Kind;
+        _column = decoding.Column;
+        _classLabels = decoding.ClassLabels;
+        _calibrate = decoding.Calibration is not null;
+        _calibrationScale = decoding.Calibration?.Scale ?? 1;
+        _calibrationIntercept = decoding.Calibration?.Intercept ?? 0;
+        _threshold = decoding.Threshold;
         _lanes = new InferenceLane?[Math.Max(4, Environment.ProcessorCount * 2)];
         Info = info;
         Files = files with { ModelBytes = [] }; // the hash identifies the model; the bytes are not kept
     }
 
+    /// <summary>Which model of a set this is.</summary>
+    public TrainingModel Model { get; }
+
     public OnnxModelInfo Info { get; }
+
+    /// <summary>The compiled input columns, in the model's order.</summary>
+    public CompiledColumns Columns => _columns;
+
+    /// <summary>How the output is decoded.</summary>
+    public ModelOutputKind OutputKind => _kind;
+
+    /// <summary>The probability threshold (signal quality), else <see langword="null"/>.</summary>
+    public double? Threshold => _threshold;
+
+    /// <summary>Whether the probability is calibrated.</summary>
+    public bool IsCalibrated => _calibrate;
 
     /// <summary>What was read from disk, to tell whether a later change of the files changed their content.</summary>
     public ModelFiles Files { get; }
@@ -96,24 +119,55 @@ internal sealed class ScoringModel
         }
     }
 
-    /// <summary>Scores one record; the caller holds a reference.</summary>
-    public SignalQualityScore Score(FeatureRecord record, FeatureHistory? history)
+    /// <summary>
+    /// Scores one record; the caller holds a reference. Lags come from <paramref name="serving"/> (under its lock) when
+    /// given, else from <paramref name="history"/>. Does not allocate.
+    /// </summary>
+    /// <param name="record">The record.</param>
+    /// <param name="history">Earlier records the caller keeps; lags are missing without it.</param>
+    /// <param name="serving">The store's serving history, which takes precedence over <paramref name="history"/>.</param>
+    /// <param name="vector">Empty, or at least <see cref="CompiledColumns.Count"/> elements for the input before scaling.</param>
+    /// <param name="hashInput">Whether to compute <see cref="ModelScore.InputHash"/> (0 otherwise).</param>
+    public ModelScore Score(FeatureRecord record, FeatureHistory? history, ServingHistory? serving, Span<float> vector, bool hashInput)
     {
         InferenceLane lane = RentLane();
         try
         {
-            Span<float> input = lane.Input;
-            _columns.Fill(record, history, input);
+            float[] input = lane.Input;
+            bool cold;
+            if (serving is not null)
+            {
+                cold = serving.Fill(_columns, record, input);
+            }
+            else
+            {
+                _columns.Fill(record, history, input);
+                cold = _columns.HasColdLags(record, history);
+            }
+
+            ulong hash = hashInput ? InputHash.Of(input) : 0;
+            if (!vector.IsEmpty)
+            {
+                input.CopyTo(vector);
+            }
+
             Scale(input);
             _session.RunWithBinding(lane.RunOptions, lane.Binding);
-            double probability = lane.Output[_column];
-            double calibrated = _calibrate ? Logistic.Of((_calibrationScale * probability) + _calibrationIntercept) : probability;
-            return new SignalQualityScore(calibrated, probability, _threshold, Info.Version);
+            double model = Decode(lane.Output);
+            double value = _calibrate ? Logistic.Of((_calibrationScale * model) + _calibrationIntercept) : model;
+            return new ModelScore(value, model, _threshold, cold, hash);
         }
         finally
         {
             ReturnLane(lane);
         }
+    }
+
+    /// <summary>Scores one record with the signal-quality model as <see cref="OnnxSignalQualityScorer.Score"/> returns it; the caller holds a reference.</summary>
+    public SignalQualityScore ScoreSignalQuality(FeatureRecord record, FeatureHistory? history)
+    {
+        ModelScore score = Score(record, history, null, default, hashInput: false);
+        return new SignalQualityScore(score.Value, score.ModelValue, Info.Threshold, Info.Version);
     }
 
     /// <summary>The input <see cref="Score"/> feeds for the record, built by the same steps, without running the model.</summary>
@@ -126,8 +180,40 @@ internal sealed class ScoringModel
         return new ScoringInput(Info, values, modelInput);
     }
 
+    /// <summary>Creates the first lane and runs it once (the load validates that the model runs through the binding).</summary>
+    public void WarmUp()
+    {
+        InferenceLane lane = RentLane();
+        try
+        {
+            _session.RunWithBinding(lane.RunOptions, lane.Binding);
+        }
+        finally
+        {
+            ReturnLane(lane);
+        }
+    }
+
+    /// <summary>The model's value from the output of one record: the probability column, the regression value or the best class's label.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private double Decode(float[] output)
+    {
+        if (_kind != ModelOutputKind.ClassLabel)
+        {
+            return output[_column];
+        }
+
+        int best = 0;
+        for (int i = 1; i < _classLabels.Length; i++)
+        {
+            best = output[i] > output[best] ? i : best;
+        }
+
+        return _classLabels[best];
+    }
+
     /// <summary>Standardises the filled input in place with the metadata's mean/std, when it has them.</summary>
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void Scale(Span<float> input)
     {
         if (_mean is { } mean)
@@ -139,9 +225,6 @@ internal sealed class ScoringModel
             }
         }
     }
-
-    /// <summary>Creates the first lane (the load validates that the model runs through the binding).</summary>
-    public void WarmUp() => ReturnLane(RentLane());
 
     private InferenceLane RentLane()
     {

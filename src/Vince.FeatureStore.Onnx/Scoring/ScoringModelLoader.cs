@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 using Vince.FeatureStore.Export;
@@ -11,14 +12,21 @@ using Vince.FeatureStore.Onnx.Model;
 
 namespace Vince.FeatureStore.Onnx.Scoring;
 
-/// <summary>Turns a consistent snapshot of the model files into a validated, warmed-up <see cref="ScoringModel"/>.</summary>
+/// <summary>
+/// The one loader of scoring models: turns a consistent snapshot of a model's files into a validated, warmed-up
+/// <see cref="ScoringModel"/>. The signal-quality scorer and the model set differ only in where the column list comes
+/// from (<see cref="Build(ModelFiles, OnnxScoringOptions, long, DateTimeOffset, ILogger)"/>,
+/// <see cref="Build(string, TrainingModel, OnnxScoringOptions)"/>); the hash check, the session, the input and output
+/// checks, the scaling, the calibration, the threshold and the output decoding are the same code for both.
+/// </summary>
 internal static class ScoringModelLoader
 {
-    private const string SignalQuality = "signal_quality";
-
+    /// <summary>
+    /// The signal-quality scorer's model: columns from <c>signal_quality_feature_names</c>, else the feature manifest,
+    /// else the importances of older metadata; names the flattener does not know are logged and fed 0.
+    /// </summary>
     public static ScoringModel Build(ModelFiles files, OnnxScoringOptions options, long version, DateTimeOffset now, ILogger logger)
     {
-        string modelPath = files.ModelPath;
         TrainingMetadata? metadata = ReadMetadata(files, logger);
         (IReadOnlyList<string> names, string namesSource, bool fromImportances) = FeatureNames(files, metadata, logger);
         if (metadata?.SignalQualityInputDim is { } declaredWidth && declaredWidth != names.Count)
@@ -27,10 +35,43 @@ internal static class ScoringModelLoader
                 $"{files.MetadataPath} is inconsistent: signal_quality_input_dim is {declaredWidth} but {namesSource} lists {names.Count} feature names.");
         }
 
-        if (options.VerifyModelHash && metadata?.HashOf(SignalQuality) is { } expectedHash && expectedHash != files.ModelSha256)
+        return Build(files, metadata, TrainingModel.SignalQuality, new ModelInputs(names, namesSource, null), fromImportances, options, version, now, logger);
+    }
+
+    /// <summary>
+    /// <paramref name="model"/> of the set in <paramref name="directory"/>: columns from <see cref="ModelInputs"/>; a column
+    /// the flattener does not know is refused.
+    /// </summary>
+    public static ScoringModel Build(string directory, TrainingModel model, OnnxScoringOptions options)
+    {
+        string name = TrainingModels.Name(model);
+        ModelFiles files = ModelFiles.Read(directory, name + ".onnx", TrainingMetadata.FileName)
+            ?? throw new OnnxModelLoadException(Path.Combine(directory, name + ".onnx"), $"{Path.Combine(directory, name + ".onnx")} does not exist.");
+        ILogger logger = NullLogger.Instance;
+        TrainingMetadata? metadata = ReadMetadata(files, logger);
+        ModelInputs inputs = ModelInputs.Read(files, model, metadata);
+        if (inputs.Columns.Where(c => !FeatureFlattener.IsKnownColumn(c)).ToList() is { Count: > 0 } unknown)
+        {
+            throw new OnnxModelLoadException(inputs.Source,
+                $"{inputs.Source} names {unknown.Count} column(s) of {name} that the flattener does not produce ({string.Join(", ", unknown)}): " +
+                "they would be fed 0 on every score. Retrain with this library's flattener, or fix the column list.");
+        }
+
+        return Build(files, metadata, model, inputs, fromImportances: false, options, version: 1, DateTimeOffset.UtcNow, logger);
+    }
+
+    private static ScoringModel Build(
+        ModelFiles files, TrainingMetadata? metadata, TrainingModel model, ModelInputs inputs, bool fromImportances,
+        OnnxScoringOptions options, long version, DateTimeOffset now, ILogger logger)
+    {
+        string modelPath = files.ModelPath;
+        string name = TrainingModels.Name(model);
+        IReadOnlyList<string> names = inputs.Columns;
+        string namesSource = inputs.Source;
+        if (options.VerifyModelHash && metadata?.HashOf(name) is { } expectedHash && expectedHash != files.ModelSha256)
         {
             throw new OnnxModelLoadException(modelPath,
-                $"{modelPath} (SHA-256 {files.ModelSha256}) does not match onnx_hashes.{SignalQuality} ({expectedHash}) in {files.MetadataPath}: the files come " +
+                $"{modelPath} (SHA-256 {files.ModelSha256}) does not match onnx_hashes.{name} ({expectedHash}) in {files.MetadataPath}: the files come " +
                 $"from different trainings, or a training is still writing them. Set {nameof(OnnxScoringOptions.VerifyModelHash)} = false to load them anyway.")
             {
                 FilesIncomplete = true,
@@ -72,14 +113,18 @@ internal static class ScoringModelLoader
 
             string inputName = CheckInput(session, names.Count, modelPath, namesSource);
             (string outputName, long[] outputShape, int column) = SelectOutput(session, prepared.Hints, inputName, names.Count, modelPath);
-
-            CompiledColumns columns = FeatureFlattener.Compile(names);
-            (double[], double[])? scaling = Scaling(names, metadata?.SignalQualityScaling, out int scaledColumns);
+            bool quality = model == TrainingModel.SignalQuality;
             (double threshold, ThresholdSource thresholdSource) = options.Threshold is { } configured
                 ? (configured, ThresholdSource.Options)
                 : metadata?.ImprovementReport?.SuggestedSignalQualityThreshold is { } suggested
                     ? (suggested, ThresholdSource.Metadata)
                     : (OnnxScoringOptions.DefaultThreshold, ThresholdSource.Default);
+            OutputDecoding decoding = Decoding(model, inputs, prepared.Hints, outputName, outputShape, column, modelPath,
+                quality ? metadata?.ImprovementReport?.SignalQualityCalibration : null, threshold);
+
+            CompiledColumns columns = FeatureFlattener.Compile(names);
+            int scaledColumns = 0;
+            (double[], double[])? scaling = quality ? Scaling(names, metadata?.SignalQualityScaling, out scaledColumns) : null;
             var info = new OnnxModelInfo
             {
                 ModelPath = modelPath,
@@ -97,18 +142,18 @@ internal static class ScoringModelLoader
                 Repairs = prepared.Repairs,
                 Threshold = threshold,
                 ThresholdSource = thresholdSource,
-                Calibration = metadata?.ImprovementReport?.SignalQualityCalibration,
+                Calibration = decoding.Calibration,
                 ScaledColumnCount = scaledColumns,
             };
 
-            var model = new ScoringModel(session, sessionOptions, columns, scaling, inputName, outputName, outputShape, column, info, files);
+            var scoringModel = new ScoringModel(model, session, sessionOptions, columns, scaling, inputName, outputShape, decoding, info, files);
             try
             {
-                model.WarmUp();
+                scoringModel.WarmUp();
             }
             catch (OnnxRuntimeException ex)
             {
-                model.Release();
+                scoringModel.Release();
                 session = null;
                 throw new OnnxModelLoadException(modelPath, $"{modelPath} fails to run with a {names.Count}-feature input: {ex.Message}", ex);
             }
@@ -123,7 +168,7 @@ internal static class ScoringModelLoader
                 OnnxScoringLog.UnknownFeatureNames(logger, columns.UnknownNames.Count, namesSource, string.Join(", ", columns.UnknownNames));
             }
 
-            return model;
+            return scoringModel;
         }
         catch
         {
@@ -131,6 +176,44 @@ internal static class ScoringModelLoader
             sessionOptions.Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// How the output of <paramref name="model"/> is read, as the trainers write it: P(class 1) for signal quality (with
+    /// its calibration and threshold), the label of the most probable class for a take-profit classifier, else one
+    /// regression value.
+    /// </summary>
+    private static OutputDecoding Decoding(
+        TrainingModel model, ModelInputs inputs, IReadOnlyDictionary<string, OutputHint> hints, string output, long[] shape, int column, string modelPath,
+        PlattCalibration? calibration, double threshold)
+    {
+        long width = shape.Length == 2 ? shape[1] : 1;
+        return model switch
+        {
+            TrainingModel.SignalQuality => new OutputDecoding(ModelOutputKind.Probability, column, [], calibration, threshold),
+            TrainingModel.TpOptimizer when width >= 2 => new OutputDecoding(ModelOutputKind.ClassLabel, column, ClassLabels(inputs, hints, output, (int)width, modelPath), null, null),
+            _ when width == 1 => new OutputDecoding(ModelOutputKind.Regression, column, [], null, null),
+            _ => throw new OnnxModelLoadException(modelPath, $"The output '{output}' of {modelPath} has {width} columns; {TrainingModels.Name(model)} is read as one regression value."),
+        };
+    }
+
+    private static double[] ClassLabels(ModelInputs inputs, IReadOnlyDictionary<string, OutputHint> hints, string output, int width, string modelPath)
+    {
+        // The metadata's class_labels (the .NET trainer), else the classifier's own labels, else the column index.
+        if (inputs.ClassLabels is { } fromMetadata)
+        {
+            return fromMetadata.Count == width
+                ? [.. fromMetadata]
+                : throw new OnnxModelLoadException(inputs.Source, $"{inputs.Source} lists {fromMetadata.Count} class_labels for {modelPath}, whose output has {width} columns.");
+        }
+
+        if (hints.TryGetValue(output, out OutputHint hint) && hint.Labels is { } labels && labels.Count == width
+            && labels.All(l => double.TryParse(l, NumberStyles.Float, CultureInfo.InvariantCulture, out _)))
+        {
+            return labels.Select(l => double.Parse(l, NumberStyles.Float, CultureInfo.InvariantCulture)).ToArray();
+        }
+
+        return Enumerable.Range(0, width).Select(i => (double)i).ToArray();
     }
 
     private static TrainingMetadata? ReadMetadata(ModelFiles files, ILogger logger)

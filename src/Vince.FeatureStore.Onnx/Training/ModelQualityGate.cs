@@ -51,10 +51,10 @@ internal static class ModelQualityGate
                 if (TrainingModels.LabelOf(TrainingModel.SignalQuality, record) is { } label)
                 {
                     labels.Add(label > 0.5);
-                    challengerScores.Add(challenger.Score(record, history).ModelProbability);
+                    challengerScores.Add(challenger.ScoreSignalQuality(record, history).ModelProbability);
                     if (champion is not null)
                     {
-                        championScores.Add(champion.Score(record, history).ModelProbability);
+                        championScores.Add(champion.ScoreSignalQuality(record, history).ModelProbability);
                     }
                 }
 
