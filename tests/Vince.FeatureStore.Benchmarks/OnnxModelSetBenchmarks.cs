@@ -172,7 +172,7 @@ public class OnnxModelSetBenchmarks
     [Benchmark]
     public bool Fill() => _history.Fill(_columns, _records[_next++ & 63], _scratch);
 
-    /// <summary>Part 2: the FNV-1a 64 input hash of the served record, over the filled vector.</summary>
+    /// <summary>Part 2: the FNV-1a 64 (word-wise) input hash of the served record, over the filled vector.</summary>
     [Benchmark]
     public ulong Hash() => InputHash.Of(_vectors[_next++ & 63]);
 
