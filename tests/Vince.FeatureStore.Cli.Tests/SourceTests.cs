@@ -40,18 +40,19 @@ public sealed class SourceTests(PostgresFixture fixture) : IClassFixture<Postgre
         await store.WaitForSinksAsync();
     }
 
-    [PostgresFact]
-    public async Task Export_and_stats_give_the_same_result_from_jsonl_postgres_and_supabase()
+    /// <summary>The records of <see cref="RecordAsync"/> in a log, a Postgres table and a Supabase table (the stand-in), and the tool's environment for the two tables.</summary>
+    private async Task<Stores> StoresAsync(string name)
     {
-        string postgresDatabase = await fixture.Cluster.CreateDatabaseAsync("src_pg");
+        string postgresDatabase = await fixture.Cluster.CreateDatabaseAsync(name + "_pg");
         string postgres = fixture.Cluster.ConnectionString(postgresDatabase);
-        string supabase = fixture.Cluster.ConnectionString(await fixture.Cluster.CreateDatabaseAsync("src_sb"));
+        string supabase = fixture.Cluster.ConnectionString(await fixture.Cluster.CreateDatabaseAsync(name + "_sb"));
         await PostgrestStandIn.CreateTableAsync(supabase);
-        await using PostgrestStandIn server = await PostgrestStandIn.StartAsync(supabase, Key);
-        using var dir = new TempDirectory();
-        using var http = new HttpClient();
+        PostgrestStandIn server = await PostgrestStandIn.StartAsync(supabase, Key);
+        var dir = new TempDirectory();
+        using (var http = new HttpClient())
         await using (var postgresSink = new PostgresFeatureSink(new PostgresSinkOptions { ConnectionString = postgres }))
         {
+            // Small pages: many requests for 48 records.
             var supabaseSink = new SupabaseFeatureSink(new SupabaseOptions { Url = server.Url, ApiKey = Key, ReadPageSize = 7 }, http);
             await RecordAsync(dir.Path, [postgresSink, supabaseSink]);
         }
@@ -63,6 +64,23 @@ public sealed class SourceTests(PostgresFixture fixture) : IClassFixture<Postgre
             ["SUPABASE_URL"] = server.Url.ToString(),
             ["SUPABASE_SERVICE_ROLE_KEY"] = Key,
         };
+        return new Stores(dir, server, env);
+    }
+
+    private sealed record Stores(TempDirectory Dir, PostgrestStandIn Server, Dictionary<string, string> Env) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            await Server.DisposeAsync();
+            Dir.Dispose();
+        }
+    }
+
+    [PostgresFact]
+    public async Task Export_and_stats_give_the_same_result_from_jsonl_postgres_and_supabase()
+    {
+        await using Stores stores = await StoresAsync("src");
+        (TempDirectory dir, PostgrestStandIn server, Dictionary<string, string> env) = (stores.Dir, stores.Server, stores.Env);
         server.MaxRows = 5; // many pages, and fewer rows than asked for
         foreach (string model in new[] { "signal_quality", "all" })
         {
@@ -99,24 +117,8 @@ public sealed class SourceTests(PostgresFixture fixture) : IClassFixture<Postgre
     [PostgresFact]
     public async Task Train_reads_the_same_snapshot_from_jsonl_postgres_and_supabase()
     {
-        string postgresDatabase = await fixture.Cluster.CreateDatabaseAsync("train_pg");
-        string postgres = fixture.Cluster.ConnectionString(postgresDatabase);
-        string supabase = fixture.Cluster.ConnectionString(await fixture.Cluster.CreateDatabaseAsync("train_sb"));
-        await PostgrestStandIn.CreateTableAsync(supabase);
-        await using PostgrestStandIn server = await PostgrestStandIn.StartAsync(supabase, Key);
-        using var dir = new TempDirectory();
-        using var http = new HttpClient();
-        await using (var postgresSink = new PostgresFeatureSink(new PostgresSinkOptions { ConnectionString = postgres }))
-        {
-            await RecordAsync(dir.Path, [postgresSink, new SupabaseFeatureSink(new SupabaseOptions { Url = server.Url, ApiKey = Key }, http)]);
-        }
-
-        var env = new Dictionary<string, string>
-        {
-            ["POSTGRES_URL"] = fixture.Cluster.Url(postgresDatabase),
-            ["SUPABASE_URL"] = server.Url.ToString(),
-            ["SUPABASE_SERVICE_ROLE_KEY"] = Key,
-        };
+        await using Stores stores = await StoresAsync("train");
+        (TempDirectory dir, Dictionary<string, string> env) = (stores.Dir, stores.Env);
         var hashes = new List<string>();
         foreach (string[] source in new[] { new[] { "--data", dir.Path }, ["--source", "postgres"], ["--source", "supabase"] })
         {
