@@ -27,7 +27,7 @@ internal static class TrainCommand
             "--min-samples the trainer writes no model: nothing is installed, and the command still succeeds (exit 0) and says so.",
             "The default trainer is the built-in .NET one (Vince.FeatureStore.Training): it trains in this process with ML.NET's gradient-boosted " +
             "trees and exports the same files; no Python needed. --trainer python (implied by --script or --command) runs an external process: " +
-            "<command> <script> --data <data> --output <staging> --min-samples <N> [--real-only], its output streamed to stderr; the script must " +
+            "<command> <script> --data <data> --output <staging> --min-samples <N>, its output streamed to stderr; the script must " +
             "exist (name it with --script: the bot's train_models.py lives in the bot's repository).",
             "The records come from --source: the log in --data (features_*.jsonl, then synthetic_*.jsonl, then combined.jsonl, as the training " +
             "script does; --real-only reads only features_*.jsonl), or the Postgres or Supabase table. The trainer reads a snapshot of them, " +
@@ -79,11 +79,6 @@ internal static class TrainCommand
             ScriptPath = options.Value("script") ?? ExternalProcessTrainerOptions.DefaultScriptPath,
             Timeout = timeout,
         };
-        if (options.Flag(CommonOptions.RealOnly.Name))
-        {
-            external.Arguments.Add("--real-only"); // the script's own flag
-        }
-
         if (!options.Has("script") && Path.GetFullPath(external.ScriptPath!) is { } script && !File.Exists(script))
         {
             throw new UsageException(
@@ -137,7 +132,7 @@ internal static class TrainCommand
 
         using ILoggerFactory logs = context.ProgressLoggerFactory();
         IModelTrainer trainer = external is null
-            ? new DotnetModelTrainer(new DotnetTrainerOptions { RealOnly = options.Flag(CommonOptions.RealOnly.Name) }, logs.CreateLogger<DotnetModelTrainer>())
+            ? new DotnetModelTrainer(new DotnetTrainerOptions(), logs.CreateLogger<DotnetModelTrainer>())
             : new ExternalProcessTrainer(external, logs.CreateLogger<ExternalProcessTrainer>());
         IModelBucket? bucket = connection is null ? null : ModelsCommand.CreateBucket(connection, Supabase.SupabaseModelStore.DefaultBucket, logs);
         var gate = new ModelQualityGateOptions { Tolerance = options.Double("gate-tolerance", 0, 0.5) ?? ModelQualityGateOptions.DefaultTolerance };

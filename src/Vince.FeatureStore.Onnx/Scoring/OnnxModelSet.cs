@@ -1,6 +1,7 @@
 using System.Diagnostics.Metrics;
 using Vince.FeatureStore.Flattening;
 using Vince.FeatureStore.Onnx.Diagnostics;
+using Vince.FeatureStore.Recording;
 
 namespace Vince.FeatureStore.Onnx;
 
@@ -112,17 +113,7 @@ public sealed class OnnxModelSet : IDisposable
         bool includeInputs = false)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(asset);
-        var decision = new FeatureRecord
-        {
-            Timestamp = (timestamp ?? _time.GetUtcNow()).ToUnixTimeMilliseconds(),
-            Asset = asset,
-            Market = market,
-            Session = session,
-            Signal = signal,
-            Regime = regime,
-            News = news,
-            DecisionDrivers = decisionDrivers,
-        };
+        FeatureRecord decision = RecordVersions.Decision("", asset, market, session, signal, regime, news, decisionDrivers, timestamp ?? _time.GetUtcNow());
         return Score(decision, includeInputs);
     }
 

@@ -23,7 +23,6 @@ internal sealed class TrainingWhenReadyService : BackgroundService
     private readonly ILogger _logger;
     private readonly TimeProvider _timeProvider;
     private ModelTrainingRunner? _runner;
-    private IFeatureQuery? _counter;
     private long _checksCompleted;
 
     public TrainingWhenReadyService(IServiceProvider services, IOptions<TrainingWhenReadyOptions> options)
@@ -47,8 +46,6 @@ internal sealed class TrainingWhenReadyService : BackgroundService
     {
         // Created here, not in the loop, so a trainer that cannot be created stops the start with its error.
         _runner = _services.GetRequiredService<ModelTrainingRunner>();
-        // Counted where the runner trains from, so "enough trades" means enough in what the trainer will read.
-        _counter = _runner.Source.Query;
         TrainingLog.ServiceStarted(_logger, _options.CheckInterval, _options.MinSamples, _runner.Source.Description, _options.MinTimeBetweenTrainings, _runner.Trainer.Name, _runner.ModelsDirectory);
         return base.StartAsync(cancellationToken);
     }
@@ -93,7 +90,8 @@ internal sealed class TrainingWhenReadyService : BackgroundService
     private async Task CheckAsync(CancellationToken cancellationToken)
     {
         ModelTrainingRunner runner = _runner!;
-        int count = await _counter!.CountCompleteAsync(cancellationToken).ConfigureAwait(false);
+        // Counted where the runner trains from, so "enough trades" means enough in what the trainer will read.
+        int count = await runner.Source.Query.CountCompleteAsync(cancellationToken).ConfigureAwait(false);
         if (count < _options.MinSamples)
         {
             TrainingLog.NotReady(_logger, count, _options.MinSamples);
@@ -173,7 +171,7 @@ internal sealed class TrainingWhenReadyService : BackgroundService
 
         var recent = new Queue<bool>(_options.EarlyRetrainRecentTrades + 1);
         var query = new FeatureQuery { CompleteOnly = true, From = now - _options.EarlyRetrainWindow };
-        await foreach (FeatureRecord record in _counter!.ReadRecordsAsync(query, cancellationToken).ConfigureAwait(false))
+        await foreach (FeatureRecord record in _runner!.Source.Query.ReadRecordsAsync(query, cancellationToken).ConfigureAwait(false))
         {
             // Decision-time order: the queue ends up holding the newest trades.
             recent.Enqueue(TrainingModels.LabelOf(TrainingModel.SignalQuality, record) is > 0.5);

@@ -48,12 +48,25 @@ internal static class RecordVersions
         NewsFeatures? news,
         IReadOnlyList<string>? decisionDrivers,
         DateTimeOffset at)
-    {
-        long timestamp = at.ToUnixTimeMilliseconds();
-        return new FeatureRecord
+        => Decision(FeatureRecordId.New(at), asset, market, session, signal, regime, news, decisionDrivers, at);
+
+    /// <summary>
+    /// A decision made <paramref name="at"/> from its parts, under <paramref name="id"/> (empty for a decision scored before
+    /// it is recorded, which gets its id then).
+    /// </summary>
+    public static FeatureRecord Decision(
+        string id,
+        string asset,
+        MarketFeatures? market,
+        SessionFeatures? session,
+        SignalFeatures? signal,
+        RegimeFeatures? regime,
+        NewsFeatures? news,
+        IReadOnlyList<string>? decisionDrivers,
+        DateTimeOffset at) => new()
         {
-            Id = FeatureRecordId.New(timestamp),
-            Timestamp = timestamp,
+            Id = id,
+            Timestamp = at.ToUnixTimeMilliseconds(),
             Asset = asset,
             Market = market,
             Session = session,
@@ -62,5 +75,4 @@ internal static class RecordVersions
             News = news,
             DecisionDrivers = decisionDrivers,
         };
-    }
 }
