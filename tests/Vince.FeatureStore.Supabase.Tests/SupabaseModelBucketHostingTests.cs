@@ -121,6 +121,9 @@ public sealed class SupabaseModelBucketHostingTests(PostgresFixture fixture) : I
             .AddOnnxScoring(o => o.ModelsDirectory = models)
             .AddTrainingWhenReady(t =>
             {
+                // The three trades are in the local log; with Supabase configured, Auto would count the table, which the
+                // sink may not have filled yet when the first check runs.
+                t.Source = FeatureSourceKind.Jsonl;
                 t.MinSamples = 3;
                 t.ExternalProcess.Command = "bash";
                 t.ExternalProcess.ScriptPath = script.ScriptPath;
