@@ -27,17 +27,18 @@ public sealed class RecordSchemaGenerator : IIncrementalGenerator
     /// </summary>
     private static readonly Dictionary<string, ValueShape> Shapes = new()
     {
-        ["double"] = new("Double", $"{ColumnType}.Of(s.{{0}})"),
-        ["double?"] = new("NullableDouble", $"{ColumnType}.Of(s.{{0}})"),
-        ["int"] = new("Int32", $"{ColumnType}.Of((double)s.{{0}})"),
-        ["int?"] = new("NullableInt32", $"{ColumnType}.Of((double?)s.{{0}})"),
-        ["long"] = new("Int64", $"{ColumnType}.Of((double)s.{{0}})"),
-        ["long?"] = new("NullableInt64", $"{ColumnType}.Of((double?)s.{{0}})"),
-        ["bool"] = new("Boolean", $"{ColumnType}.Of(s.{{0}})"),
-        ["bool?"] = new("NullableBoolean", $"{ColumnType}.Of(s.{{0}})"),
-        ["string"] = new("String", $"{ColumnType}.Of(s.{{0}})"),
-        ["string?"] = new("String", $"{ColumnType}.Of(s.{{0}})"),
-        ["global::System.Text.Json.JsonElement?"] = new("NullableElement", "s.{0} is { } v ? global::Vince.FeatureStore.Flattening.FeatureSchema.FromJson(v, false) : default"),
+        ["double"] = new("Double", $"{ColumnType}.Of(s.{{0}})", "s.{0}"),
+        ["double?"] = new("NullableDouble", $"{ColumnType}.Of(s.{{0}})", "s.{0} ?? double.NaN"),
+        ["int"] = new("Int32", $"{ColumnType}.Of((double)s.{{0}})", "s.{0}"),
+        ["int?"] = new("NullableInt32", $"{ColumnType}.Of((double?)s.{{0}})", "s.{0} ?? double.NaN"),
+        ["long"] = new("Int64", $"{ColumnType}.Of((double)s.{{0}})", "s.{0}"),
+        ["long?"] = new("NullableInt64", $"{ColumnType}.Of((double?)s.{{0}})", "s.{0} ?? double.NaN"),
+        ["bool"] = new("Boolean", $"{ColumnType}.Of(s.{{0}})", "s.{0} ? 1d : 0d"),
+        ["bool?"] = new("NullableBoolean", $"{ColumnType}.Of(s.{{0}})", "s.{0} is { } b ? (b ? 1d : 0d) : double.NaN"),
+        ["string"] = new("String", $"{ColumnType}.Of(s.{{0}})", "double.NaN"),
+        ["string?"] = new("String", $"{ColumnType}.Of(s.{{0}})", "double.NaN"),
+        ["global::System.Text.Json.JsonElement?"] = new("NullableElement", "s.{0} is { } v ? global::Vince.FeatureStore.Flattening.FeatureSchema.FromJson(v, false) : default",
+            "s.{0} is { } v ? global::Vince.FeatureStore.Flattening.FeatureSchema.FromJson(v, true).NumberOrNaN : double.NaN"),
         ["global::System.Collections.Generic.IReadOnlyList<string>?"] = new("StringList", null),
         ["global::System.Collections.Generic.IReadOnlyList<double>?"] = new("DoubleList", null),
         ["global::System.Collections.Generic.IReadOnlyList<global::Vince.FeatureStore.SignalSource>?"] = new("SignalSourceList", null),
@@ -87,6 +88,7 @@ public sealed class RecordSchemaGenerator : IIncrementalGenerator
             string typeName = property.Type.ToDisplayString(TypeFormat);
             string readHelper = "";
             string? column = null;
+            string? number = null;
             if (!ignored && !extensionData)
             {
                 (string file, int line) = Where(property);
@@ -114,9 +116,10 @@ public sealed class RecordSchemaGenerator : IIncrementalGenerator
 
                 readHelper = shape.ReadHelper;
                 column = shape.Column?.Replace("{0}", property.Name);
+                number = shape.Number?.Replace("{0}", property.Name);
             }
 
-            properties.Add(new PropertyModel(property.Name, jsonName, typeName, readHelper, column, ignored, extensionData,
+            properties.Add(new PropertyModel(property.Name, jsonName, typeName, readHelper, column, number, ignored, extensionData,
                 Has(attributes, SpecialColumnAttribute)));
         }
 
@@ -238,12 +241,25 @@ public sealed class RecordSchemaGenerator : IIncrementalGenerator
             PropertyModel[] read = [.. section.Properties.Where(p => !p.Ignored && !p.IsExtensionData)];
             code.Append($"    /// <summary>The scalar properties of <see cref=\"{section.FullTypeName}\"/> as columns (key without the section prefix).</summary>\n");
             code.Append($"    public static readonly (string Key, global::System.Func<{section.FullTypeName}, {ColumnType}> Get)[] {section.TypeName} =\n    [\n");
-            foreach (PropertyModel property in read.Where(p => p.Column is not null && !p.SpecialColumn))
+            PropertyModel[] columns = [.. read.Where(p => p.Column is not null && !p.SpecialColumn)];
+            foreach (PropertyModel property in columns)
             {
                 code.Append($"        ({Names.Literal(property.JsonName)}, static s => {property.Column}),\n");
             }
 
             code.Append("    ];\n\n");
+
+            // Scoring reads some sixty columns per call: one call per section and a switch of doubles per key, not the
+            // table's delegates (a switch over struct values would also zero every arm's struct on each call).
+            code.Append($"    /// <summary>Writes the number of column <c>keys[i]</c> (an index into <see cref=\"{section.TypeName}\"/>) of <paramref name=\"s\"/> to <c>numbers[slots[i]]</c>, as its value's <see cref=\"{ColumnType}.NumberOrNaN\"/>.</summary>\n");
+            code.Append($"    public static void {section.TypeName}Numbers({section.FullTypeName} s, global::System.ReadOnlySpan<int> keys, global::System.ReadOnlySpan<int> slots, global::System.Span<double> numbers)\n    {{\n");
+            code.Append("        for (int i = 0; i < keys.Length; i++)\n        {\n            numbers[slots[i]] = keys[i] switch\n            {\n");
+            for (int i = 0; i < columns.Length; i++)
+            {
+                code.Append($"                {i} => {columns[i].Number},\n");
+            }
+
+            code.Append("                _ => throw new global::System.ArgumentOutOfRangeException(nameof(keys), keys[i], null),\n            };\n        }\n    }\n\n");
             code.Append($"    /// <summary>Keys of <see cref=\"{section.FullTypeName}\"/> that are lists or have a column rule of their own.</summary>\n");
             string other = string.Join(", ", read.Where(p => p.Column is null || p.SpecialColumn).Select(p => Names.Literal(p.JsonName)));
             code.Append($"    public static readonly string[] {section.TypeName}OtherKeys = [{other}];\n\n");

@@ -4,17 +4,23 @@ using System.Text;
 namespace Vince.FeatureStore.SchemaGenerator;
 
 /// <summary>How the generated code reads and flattens one kind of property value.</summary>
-internal readonly struct ValueShape(string readHelper, string? column)
+internal readonly struct ValueShape(string readHelper, string? column, string? number = null)
 {
     /// <summary>The reader's helper method that reads the value the JSON reader is on.</summary>
     public string ReadHelper { get; } = readHelper;
 
     /// <summary>The column expression over the section <c>s</c> (<c>{0}</c> is the property), or null when the value is no column (lists).</summary>
     public string? Column { get; } = column;
+
+    /// <summary>
+    /// The column's number over <c>s</c> (<c>{0}</c> is the property) with no struct built: the column value's number when it
+    /// is a number or a boolean (1/0), NaN when it is missing or text. Null exactly when <see cref="Column"/> is.
+    /// </summary>
+    public string? Number { get; } = number;
 }
 
 /// <summary>One property of a section as the generated code needs it. Equatable, so the incremental pipeline can cache.</summary>
-internal sealed class PropertyModel(string name, string jsonName, string type, string readHelper, string? column, bool ignored, bool isExtensionData, bool specialColumn)
+internal sealed class PropertyModel(string name, string jsonName, string type, string readHelper, string? column, string? number, bool ignored, bool isExtensionData, bool specialColumn)
     : IEquatable<PropertyModel>
 {
     /// <summary>The C# name.</summary>
@@ -32,6 +38,9 @@ internal sealed class PropertyModel(string name, string jsonName, string type, s
     /// <summary>The column expression, or null when the value is not a column.</summary>
     public string? Column { get; } = column;
 
+    /// <summary>The column's number expression (see <see cref="ValueShape.Number"/>), or null when the value is not a column.</summary>
+    public string? Number { get; } = number;
+
     /// <summary><c>[JsonIgnore]</c>: its key is skipped when reading.</summary>
     public bool Ignored { get; } = ignored;
 
@@ -42,7 +51,7 @@ internal sealed class PropertyModel(string name, string jsonName, string type, s
     public bool SpecialColumn { get; } = specialColumn;
 
     public bool Equals(PropertyModel? other) => other is not null && Name == other.Name && JsonName == other.JsonName
-        && Type == other.Type && ReadHelper == other.ReadHelper && Column == other.Column && Ignored == other.Ignored
+        && Type == other.Type && ReadHelper == other.ReadHelper && Column == other.Column && Number == other.Number && Ignored == other.Ignored
         && IsExtensionData == other.IsExtensionData && SpecialColumn == other.SpecialColumn;
 
     public override bool Equals(object? obj) => Equals(obj as PropertyModel);

@@ -124,17 +124,10 @@ public class OnnxModelSetBenchmarks
 
         for (int i = 0; i < 20_000; i++)
         {
-            Score();
             RawRun();
         }
 
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 10_000; i++)
-        {
-            Score();
-        }
-
-        Console.WriteLine($"// Caller-thread allocations per OnnxModelScorer.Score ({Model}): {(GC.GetAllocatedBytesForCurrentThread() - before) / 10_000.0} B");
+        Console.WriteLine($"// Caller-thread allocations per OnnxModelScorer.Score ({Model}): {CallerAllocations.PerCall(() => Score())} B");
     }
 
     [GlobalCleanup]

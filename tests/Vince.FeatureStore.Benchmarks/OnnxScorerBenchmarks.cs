@@ -137,29 +137,13 @@ public class OnnxScorerBenchmarks
             throw new InvalidOperationException("The scorer and the raw session disagree.");
         }
 
-        // Warm up past tiered compilation, then measure what one Score call allocates on this thread.
         for (int i = 0; i < 20_000; i++)
         {
-            ScoreRecord();
-            ScoreWithModelScorer();
             RawInferenceSessionRun();
         }
 
-        long beforeGeneric = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 10_000; i++)
-        {
-            ScoreWithModelScorer();
-        }
-
-        Console.WriteLine($"// Caller-thread allocations per OnnxModelScorer.Score: {(GC.GetAllocatedBytesForCurrentThread() - beforeGeneric) / 10_000.0} B");
-
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 10_000; i++)
-        {
-            ScoreRecord();
-        }
-
-        Console.WriteLine($"// Caller-thread allocations per Score: {(GC.GetAllocatedBytesForCurrentThread() - before) / 10_000.0} B");
+        Console.WriteLine($"// Caller-thread allocations per OnnxModelScorer.Score: {CallerAllocations.PerCall(() => ScoreWithModelScorer())} B");
+        Console.WriteLine($"// Caller-thread allocations per Score: {CallerAllocations.PerCall(() => ScoreRecord())} B");
     }
 
     [GlobalCleanup]

@@ -7,27 +7,30 @@ namespace Vince.FeatureStore.Flattening;
 /// </summary>
 public sealed class CompiledColumns
 {
-    private readonly ColumnAccessor?[] _accessors;
+    // Unknown names have no rule and read as missing.
+    private readonly ColumnRule?[] _rules;
+    private readonly FillPlan _plan;
 
     internal CompiledColumns(IReadOnlyList<string> names)
     {
         Names = names.ToArray();
-        _accessors = new ColumnAccessor?[Names.Count];
+        _rules = new ColumnRule?[Names.Count];
         var unknown = new List<string>();
         for (int i = 0; i < Names.Count; i++)
         {
-            _accessors[i] = FeatureSchema.Resolve(Names[i]);
-            if (_accessors[i] is null)
+            if (FeatureSchema.Resolve(Names[i]) is { } rule)
+            {
+                _rules[i] = rule;
+                ReadsHistory |= rule.ReadsHistory;
+            }
+            else
             {
                 unknown.Add(Names[i]);
-            }
-            else if (FeatureSchema.IsLagColumn(Names[i]))
-            {
-                ReadsHistory = true;
             }
         }
 
         UnknownNames = unknown;
+        _plan = new FillPlan(_rules);
     }
 
     /// <summary>The column names, in order.</summary>
@@ -63,17 +66,29 @@ public sealed class CompiledColumns
     /// <param name="record">The record.</param>
     /// <param name="history">Earlier records for lag columns; lags are missing when <see langword="null"/>.</param>
     /// <param name="destination">At least <see cref="Count"/> elements.</param>
+    [System.Runtime.CompilerServices.SkipLocalsInit] // the plan writes every slot before it is read
     public void Fill(FeatureRecord record, FeatureHistory? history, Span<float> destination)
     {
         ArgumentNullException.ThrowIfNull(record);
-        if (destination.Length < _accessors.Length)
+        if (destination.Length < _rules.Length)
         {
-            throw new ArgumentException($"The destination holds {destination.Length} values; {_accessors.Length} columns need filling.", nameof(destination));
+            throw new ArgumentException($"The destination holds {destination.Length} values; {_rules.Length} columns need filling.", nameof(destination));
         }
 
-        for (int i = 0; i < _accessors.Length; i++)
+        // The asset's earlier records are looked up once for the row, not once per lag column.
+        EarlierRecords earlier = ReadsHistory && history is not null ? history.Earlier(record.Asset ?? "") : default;
+        const int MaxStackSlots = 256;
+        double[]? rented = _plan.SlotCount > MaxStackSlots ? System.Buffers.ArrayPool<double>.Shared.Rent(_plan.SlotCount) : null;
+        Span<double> numbers = rented is null ? stackalloc double[_plan.SlotCount] : rented;
+        _plan.Run(record, earlier, numbers);
+        for (int i = 0; i < _rules.Length; i++)
         {
-            destination[i] = _accessors[i] is { } accessor ? (float)accessor(record, history, numericOnly: true).ToModelInput() : 0f;
+            destination[i] = double.IsFinite(numbers[i]) ? (float)numbers[i] : 0f; // NaN: missing or text
+        }
+
+        if (rented is not null)
+        {
+            System.Buffers.ArrayPool<double>.Shared.Return(rented);
         }
     }
 
@@ -85,6 +100,29 @@ public sealed class CompiledColumns
     public FeatureValue GetValue(int column, FeatureRecord record, FeatureHistory? history)
     {
         ArgumentNullException.ThrowIfNull(record);
-        return _accessors[column] is { } accessor ? accessor(record, history, numericOnly: false) : FeatureValue.Missing;
+        if (_rules[column] is not { } rule)
+        {
+            return FeatureValue.Missing;
+        }
+
+        EarlierRecords earlier = rule.ReadsHistory && history is not null ? history.Earlier(record.Asset ?? "") : default;
+        if (rule.IsRollingMean)
+        {
+            double sum = 0;
+            int count = 0;
+            foreach (FeatureRecord? previous in earlier)
+            {
+                if (previous is not null && rule.Read(previous, numericOnly: true).NumberOrNaN is var number && !double.IsNaN(number))
+                {
+                    sum += number;
+                    count++;
+                }
+            }
+
+            return FeatureValue.Of(FillPlan.MeanOf(sum, count)); // NaN is missing
+        }
+
+        FeatureRecord? from = rule.Lag == 0 ? record : earlier[rule.Lag - 1];
+        return from is null ? FeatureValue.Missing : rule.Read(from, numericOnly: false);
     }
 }

@@ -92,6 +92,21 @@ public sealed class FeatureHistory
         return records;
     }
 
+    /// <summary>The asset's earlier records, index 0 the newest (lag 1): looked up once per row, for every lag column of it.</summary>
+    internal EarlierRecords Earlier(string asset)
+    {
+        var earlier = default(EarlierRecords);
+        if (RingOf(asset) is { } ring)
+        {
+            for (int lag = 1; lag <= ring.Count; lag++)
+            {
+                earlier[lag - 1] = ring.Get(lag);
+            }
+        }
+
+        return earlier;
+    }
+
     /// <summary>Whether the entry of <paramref name="record"/>'s id is held.</summary>
     internal bool Contains(FeatureRecord record) => RingOf(record.Asset ?? "")?.IndexOf(record.Id) >= 0;
 
@@ -181,4 +196,11 @@ public sealed class FeatureHistory
 
         public FeatureRecord? Get(int lag) => lag <= Count ? _items[Count - lag] : null;
     }
+}
+
+/// <summary>Up to <see cref="FeatureHistory.Depth"/> earlier records of one asset, index 0 the newest (lag 1); missing ones are <see langword="null"/>.</summary>
+[System.Runtime.CompilerServices.InlineArray(FeatureHistory.Depth)]
+internal struct EarlierRecords
+{
+    private FeatureRecord? _newest;
 }

@@ -6,18 +6,57 @@ namespace Vince.FeatureStore.Flattening;
 /// Reads one named column of a record. <paramref name="numericOnly"/> lets model-input callers skip
 /// materialising strings (they count as 0 there anyway), which keeps scoring allocation-free.
 /// </summary>
-internal delegate FeatureValue ColumnAccessor(FeatureRecord record, FeatureHistory? history, bool numericOnly);
+internal delegate FeatureValue ColumnAccessor(FeatureRecord record, bool numericOnly);
+
+/// <summary>
+/// How a column is read: <see cref="Read"/> of the record itself (<see cref="Lag"/> 0), of the asset's record
+/// <see cref="Lag"/> positions earlier (1..<see cref="FeatureHistory.Depth"/>), or, when <see cref="IsRollingMean"/>,
+/// the mean of <see cref="Read"/> over the earlier records that have a number. <see cref="CompiledColumns"/> evaluates it.
+/// A scalar property of a section also names <see cref="Section"/> and <see cref="Key"/>, which
+/// <see cref="FeatureSchema.ReadKnown"/> reads without a delegate call.
+/// </summary>
+internal readonly record struct ColumnRule(ColumnAccessor Read, int Lag, bool IsRollingMean, SectionId Section = SectionId.None, int Key = 0)
+{
+    /// <summary>The column whose value this one reads: its own name, or the name without <c>_lagN</c> / <c>_roll3</c>.</summary>
+    public string Base { get; init; } = "";
+
+    /// <summary>Whether the column reads earlier records of the asset.</summary>
+    public bool ReadsHistory => Lag > 0 || IsRollingMean;
+}
+
+/// <summary>The sections of a record that flatten to columns.</summary>
+internal enum SectionId
+{
+    /// <summary>Not a section's scalar property.</summary>
+    None = 0,
+    Market,
+    Session,
+    Signal,
+    Regime,
+    News,
+    Execution,
+    Outcome,
+    Labels,
+}
+
+/// <summary>A section's columns, whatever its type.</summary>
+internal interface ISectionSchema
+{
+    /// <summary>The column prefix, e.g. <c>market_</c>.</summary>
+    string Prefix { get; }
+
+    /// <summary>The rule of the column <see cref="Prefix"/> + <paramref name="key"/>, or null when it is no column.</summary>
+    ColumnRule? Resolve(string key);
+
+    /// <summary>Adds every present scalar key of the record's section as <c>prefix_key</c>.</summary>
+    void AddPresent(FeatureRecord record, List<KeyValuePair<string, FeatureValue>> into);
+}
 
 /// <summary>One section of the record (<c>market</c> → <c>market_*</c>): its known keys and its extension keys.</summary>
-internal sealed class SectionSchema<T>(
-    string prefix,
-    Func<FeatureRecord, T?> select,
-    Func<T, Dictionary<string, JsonElement>?> extensions,
-    (string Key, Func<T, FeatureValue> Get)[] known,
-    params string[] excludedKeys)
+internal sealed class SectionSchema<T>(SectionId id, string prefix, (string Key, Func<T, FeatureValue> Get)[] known, params string[] excludedKeys) : ISectionSchema
     where T : class
 {
-    private readonly Dictionary<string, Func<T, FeatureValue>> _byKey = known.ToDictionary(k => k.Key, k => k.Get, StringComparer.Ordinal);
+    private readonly Dictionary<string, int> _byKey = known.Select((k, i) => (k.Key, i)).ToDictionary(k => k.Key, k => k.i, StringComparer.Ordinal);
     private readonly HashSet<string> _excluded = new(excludedKeys, StringComparer.Ordinal);
     private readonly string[] _knownNames = known.Select(k => prefix + k.Key).ToArray();
 
@@ -26,27 +65,31 @@ internal sealed class SectionSchema<T>(
 
     public string Prefix { get; } = prefix;
 
-    public ColumnAccessor? Resolve(string key)
+    public ColumnRule? Resolve(string key)
     {
         if (_excluded.Contains(key))
         {
             return null;
         }
 
-        if (_byKey.TryGetValue(key, out Func<T, FeatureValue>? get))
+        if (_byKey.TryGetValue(key, out int index))
         {
-            return (record, _, _) => select(record) is { } section ? get(section) : default;
+            Func<T, FeatureValue> get = known[index].Get;
+            return new ColumnRule((record, _) => Of(record) is { } section ? get(section) : default, 0, IsRollingMean: false, id, index);
         }
 
-        return (record, _, numericOnly) => select(record) is { } section && extensions(section) is { } ext && ext.TryGetValue(key, out JsonElement value)
-            ? FeatureSchema.FromJson(value, numericOnly)
-            : default;
+        return new ColumnRule(
+            (record, numericOnly) => FeatureSchema.ExtensionsOf(Of(record)) is { } ext && ext.TryGetValue(key, out JsonElement value)
+                ? FeatureSchema.FromJson(value, numericOnly)
+                : default,
+            0,
+            IsRollingMean: false);
     }
 
     /// <summary>Adds every present scalar key of the record's section as <c>prefix_key</c>.</summary>
     public void AddPresent(FeatureRecord record, List<KeyValuePair<string, FeatureValue>> into)
     {
-        if (select(record) is not { } section)
+        if (Of(record) is not { } section)
         {
             return;
         }
@@ -60,7 +103,7 @@ internal sealed class SectionSchema<T>(
             }
         }
 
-        if (extensions(section) is { } ext)
+        if (FeatureSchema.ExtensionsOf(section) is { } ext)
         {
             foreach (KeyValuePair<string, JsonElement> pair in ext)
             {
@@ -71,6 +114,8 @@ internal sealed class SectionSchema<T>(
             }
         }
     }
+
+    private T? Of(FeatureRecord record) => FeatureSchema.SectionOf(record, id) as T;
 }
 
 /// <summary>
@@ -81,31 +126,18 @@ internal static class FeatureSchema
 {
     // The known columns of each section are generated from its record (SectionColumns); a section's other keys are
     // its list-valued properties (skipped, as in the script) and those with a column rule of their own (Special).
-    public static readonly SectionSchema<MarketFeatures> Market = new("market_", r => r.Market, s => s.ExtensionData,
-        SectionColumns.MarketFeatures, SectionColumns.MarketFeaturesOtherKeys);
-
-    public static readonly SectionSchema<SessionFeatures> Session = new("session_", r => r.Session, s => s.ExtensionData,
-        SectionColumns.SessionFeatures, SectionColumns.SessionFeaturesOtherKeys);
-
-    public static readonly SectionSchema<SignalFeatures> Signal = new("signal_", r => r.Signal, s => s.ExtensionData,
-        SectionColumns.SignalFeatures, SectionColumns.SignalFeaturesOtherKeys);
-
-    public static readonly SectionSchema<RegimeFeatures> Regime = new("regime_", r => r.Regime, s => s.ExtensionData,
-        SectionColumns.RegimeFeatures, SectionColumns.RegimeFeaturesOtherKeys);
-
-    // A legacy list-shaped news section has no keys: select null so it contributes only news_avg_sentiment.
-    public static readonly SectionSchema<NewsFeatures> News = new("news_", r => r.News is { LegacyList: null } n ? n : null, s => s.ExtensionData,
-        SectionColumns.NewsFeatures, SectionColumns.NewsFeaturesOtherKeys);
-
-    public static readonly SectionSchema<ExecutionFeatures> Execution = new("exec_", r => r.Execution, s => s.ExtensionData,
-        SectionColumns.ExecutionFeatures, SectionColumns.ExecutionFeaturesOtherKeys);
-
-    public static readonly SectionSchema<OutcomeFeatures> Outcome = new("outcome_", r => r.Outcome, s => s.ExtensionData,
-        SectionColumns.OutcomeFeatures, SectionColumns.OutcomeFeaturesOtherKeys);
-
-    // label_profitable and label_maxAdverseExcursion have fallbacks and are resolved as special columns.
-    public static readonly SectionSchema<FeatureLabels> Labels = new("label_", r => r.Labels, s => s.ExtensionData,
-        SectionColumns.FeatureLabels, [.. SectionColumns.FeatureLabelsOtherKeys, "maxAdverseExcursion"]);
+    internal static readonly ISectionSchema[] Sections =
+    [
+        new SectionSchema<MarketFeatures>(SectionId.Market, "market_", SectionColumns.MarketFeatures, SectionColumns.MarketFeaturesOtherKeys),
+        new SectionSchema<SessionFeatures>(SectionId.Session, "session_", SectionColumns.SessionFeatures, SectionColumns.SessionFeaturesOtherKeys),
+        new SectionSchema<SignalFeatures>(SectionId.Signal, "signal_", SectionColumns.SignalFeatures, SectionColumns.SignalFeaturesOtherKeys),
+        new SectionSchema<RegimeFeatures>(SectionId.Regime, "regime_", SectionColumns.RegimeFeatures, SectionColumns.RegimeFeaturesOtherKeys),
+        new SectionSchema<NewsFeatures>(SectionId.News, "news_", SectionColumns.NewsFeatures, SectionColumns.NewsFeaturesOtherKeys),
+        new SectionSchema<ExecutionFeatures>(SectionId.Execution, "exec_", SectionColumns.ExecutionFeatures, SectionColumns.ExecutionFeaturesOtherKeys),
+        new SectionSchema<OutcomeFeatures>(SectionId.Outcome, "outcome_", SectionColumns.OutcomeFeatures, SectionColumns.OutcomeFeaturesOtherKeys),
+        // label_profitable and label_maxAdverseExcursion have fallbacks and are resolved as special columns.
+        new SectionSchema<FeatureLabels>(SectionId.Labels, "label_", SectionColumns.FeatureLabels, [.. SectionColumns.FeatureLabelsOtherKeys, "maxAdverseExcursion"]),
+    ];
 
     /// <summary>The wtt keys, in the script's order; primary and invalidateHit are booleans (1/0).</summary>
     public static readonly string[] WttKeys = ["primary", "alignment", "edge", "payoffShape", "timingForgiveness", "invalidateHit"];
@@ -119,22 +151,22 @@ internal static class FeatureSchema
 
     private static readonly Dictionary<string, ColumnAccessor> Special = new(StringComparer.Ordinal)
     {
-        ["id"] = (r, _, _) => FeatureValue.Of(r.Id),
-        ["timestamp"] = (r, _, _) => FeatureValue.Of((double)r.Timestamp),
-        ["asset"] = (r, _, _) => FeatureValue.Of(r.Asset ?? ""),
-        ["signal_source_count"] = (r, _, _) => FeatureValue.Of((double)(r.Signal?.Sources?.Count ?? 0)),
-        ["signal_avg_sentiment"] = (r, _, _) => SignalAverageSentiment(r),
-        ["news_avg_sentiment"] = (r, _, _) => NewsAverageSentiment(r),
-        ["label_profitable"] = (r, _, _) => LabelProfitable(r),
-        ["label_maxAdverseExcursion"] = (r, _, numericOnly) => LabelMaxAdverseExcursion(r, numericOnly),
-        ["news_macro_risk_on"] = (r, _, _) => Flag(r.News?.MacroRiskEnvironment == "risk_on"),
-        ["news_macro_risk_off"] = (r, _, _) => Flag(r.News?.MacroRiskEnvironment == "risk_off"),
-        ["regime_volatility_high"] = (r, _, _) => Flag(r.Regime?.VolatilityRegime == "high"),
-        ["regime_bullish"] = (r, _, _) => Flag(r.Regime?.MarketRegime == "bullish"),
-        ["regime_bearish"] = (r, _, _) => Flag(r.Regime?.MarketRegime == "bearish"),
-        ["volatility_level"] = (r, _, _) => FeatureValue.Of(r.Regime?.VolatilityRegime switch { "low" => 0.0, "high" => 2.0, _ => 1.0 }),
-        ["market_regime_num"] = (r, _, _) => FeatureValue.Of(r.Regime?.MarketRegime switch { "bearish" => -1.0, "bullish" => 1.0, _ => 0.0 }),
-        ["signal_direction_num"] = (r, _, _) => Flag(r.Signal?.Direction == "long"),
+        ["id"] = (r, _) => FeatureValue.Of(r.Id),
+        ["timestamp"] = (r, _) => FeatureValue.Of((double)r.Timestamp),
+        ["asset"] = (r, _) => FeatureValue.Of(r.Asset ?? ""),
+        ["signal_source_count"] = (r, _) => FeatureValue.Of((double)(r.Signal?.Sources?.Count ?? 0)),
+        ["signal_avg_sentiment"] = (r, _) => SignalAverageSentiment(r),
+        ["news_avg_sentiment"] = (r, _) => NewsAverageSentiment(r),
+        ["label_profitable"] = (r, _) => LabelProfitable(r),
+        ["label_maxAdverseExcursion"] = (r, numericOnly) => LabelMaxAdverseExcursion(r, numericOnly),
+        ["news_macro_risk_on"] = (r, _) => Flag(r.News?.MacroRiskEnvironment == "risk_on"),
+        ["news_macro_risk_off"] = (r, _) => Flag(r.News?.MacroRiskEnvironment == "risk_off"),
+        ["regime_volatility_high"] = (r, _) => Flag(r.Regime?.VolatilityRegime == "high"),
+        ["regime_bullish"] = (r, _) => Flag(r.Regime?.MarketRegime == "bullish"),
+        ["regime_bearish"] = (r, _) => Flag(r.Regime?.MarketRegime == "bearish"),
+        ["volatility_level"] = (r, _) => FeatureValue.Of(r.Regime?.VolatilityRegime switch { "low" => 0.0, "high" => 2.0, _ => 1.0 }),
+        ["market_regime_num"] = (r, _) => FeatureValue.Of(r.Regime?.MarketRegime switch { "bearish" => -1.0, "bullish" => 1.0, _ => 0.0 }),
+        ["signal_direction_num"] = (r, _) => Flag(r.Signal?.Direction == "long"),
     };
 
     /// <summary>Derived columns and the raw column whose presence in the data makes them present.</summary>
@@ -150,16 +182,39 @@ internal static class FeatureSchema
         ("signal_direction_num", "signal_direction"),
     ];
 
-    private static readonly ISectionResolver[] Sections =
-    [
-        new SectionResolver<MarketFeatures>(Market), new SectionResolver<SessionFeatures>(Session),
-        new SectionResolver<SignalFeatures>(Signal), new SectionResolver<RegimeFeatures>(Regime),
-        new SectionResolver<NewsFeatures>(News), new SectionResolver<ExecutionFeatures>(Execution),
-        new SectionResolver<OutcomeFeatures>(Outcome), new SectionResolver<FeatureLabels>(Labels),
-    ];
+    /// <summary>Finds the rule of a column name, or <see langword="null"/> when no rule produces it.</summary>
+    public static ColumnRule? Resolve(string name)
+    {
+        if (ResolveNamed(name) is { } named)
+        {
+            return new ColumnRule(named, 0, IsRollingMean: false) { Base = name };
+        }
 
-    /// <summary>Finds the accessor of a column name, or <see langword="null"/> when no rule produces it.</summary>
-    public static ColumnAccessor? Resolve(string name)
+        // A lag or rolling column of a column the record has on its own: …_lag1..3, …_roll3.
+        int underscore = name.LastIndexOf('_');
+        int lag = underscore <= 0 ? -1 : name.AsSpan(underscore + 1) switch { "lag1" => 1, "lag2" => 2, "lag3" => 3, "roll3" => 0, _ => -1 };
+        if (lag >= 0 && Resolve(name[..underscore]) is { } inner)
+        {
+            // A lag of a lag has no rule (the trainers never write one).
+            return inner.ReadsHistory ? null : inner with { Lag = lag, IsRollingMean = lag == 0 };
+        }
+
+        foreach (ISectionSchema section in Sections)
+        {
+            if (name.StartsWith(section.Prefix, StringComparison.Ordinal) && name.Length > section.Prefix.Length)
+            {
+                return section.Resolve(name[section.Prefix.Length..]) is { } rule ? rule with { Base = name } : null;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>Whether <paramref name="name"/> is a lag or rolling column of a known column (<c>…_lag1..3</c>, <c>…_roll3</c>).</summary>
+    public static bool IsLagColumn(string name) => Resolve(name) is { ReadsHistory: true };
+
+    /// <summary>The special columns, asset dummies and wtt columns: matched before the lag suffix and the section prefixes.</summary>
+    private static ColumnAccessor? ResolveNamed(string name)
     {
         if (Special.TryGetValue(name, out ColumnAccessor? special))
         {
@@ -169,80 +224,73 @@ internal static class FeatureSchema
         if (name.StartsWith("asset_", StringComparison.Ordinal) && name.Length > "asset_".Length)
         {
             string ticker = name["asset_".Length..];
-            return (r, _, _) => Flag(string.Equals(r.Asset, ticker, StringComparison.Ordinal));
+            return (r, _) => Flag(string.Equals(r.Asset, ticker, StringComparison.Ordinal));
         }
 
         if (name.StartsWith("wtt_", StringComparison.Ordinal) && Array.IndexOf(WttKeys, name["wtt_".Length..]) >= 0)
         {
             string key = name["wtt_".Length..];
-            return (r, _, numericOnly) => Wtt(r, key, numericOnly);
-        }
-
-        if (TryResolveLag(name, out ColumnAccessor? lag))
-        {
-            return lag;
-        }
-
-        foreach (ISectionResolver section in Sections)
-        {
-            if (name.StartsWith(section.Prefix, StringComparison.Ordinal) && name.Length > section.Prefix.Length)
-            {
-                return section.Resolve(name[section.Prefix.Length..]);
-            }
+            return (r, numericOnly) => Wtt(r, key, numericOnly);
         }
 
         return null;
     }
 
-    /// <summary>Whether <paramref name="name"/> is a lag or rolling column of a known column (<c>…_lag1..3</c>, <c>…_roll3</c>).</summary>
-    public static bool IsLagColumn(string name) => TryResolveLag(name, out _);
-
-    private static bool TryResolveLag(string name, out ColumnAccessor? accessor)
+    /// <summary>
+    /// Writes the numbers of the scalar columns <paramref name="keys"/> of <paramref name="section"/> of
+    /// <paramref name="record"/> to <c>numbers[slots[i]]</c>, as their values' <see cref="FeatureValue.NumberOrNaN"/>
+    /// (all NaN when there is no record or no such section): one generated switch per section type, for scoring.
+    /// </summary>
+    public static void ReadKnown(FeatureRecord? record, SectionId section, ReadOnlySpan<int> keys, ReadOnlySpan<int> slots, Span<double> numbers)
     {
-        accessor = null;
-        int underscore = name.LastIndexOf('_');
-        if (underscore <= 0)
+        switch (record is null ? null : SectionOf(record, section))
         {
-            return false;
-        }
-
-        string suffix = name[(underscore + 1)..];
-        string baseName = name[..underscore];
-        int lag = suffix switch { "lag1" => 1, "lag2" => 2, "lag3" => 3, "roll3" => 0, _ => -1 };
-        if (lag < 0 || Resolve(baseName) is not { } inner)
-        {
-            return false;
-        }
-
-        if (lag > 0)
-        {
-            accessor = (r, history, numericOnly) => history?.Previous(r.Asset ?? "", lag) is { } previous ? inner(previous, null, numericOnly) : default;
-            return true;
-        }
-
-        // Mean of the three lags, ignoring missing ones (pandas mean skips NaN).
-        accessor = (r, history, _) =>
-        {
-            if (history is null)
-            {
-                return default;
-            }
-
-            double sum = 0;
-            int count = 0;
-            for (int i = 1; i <= FeatureHistory.Depth; i++)
-            {
-                if (history.Previous(r.Asset ?? "", i) is { } previous && inner(previous, null, true) is { Kind: FeatureValueKind.Number or FeatureValueKind.Boolean } value)
+            case MarketFeatures s: SectionColumns.MarketFeaturesNumbers(s, keys, slots, numbers); break;
+            case SessionFeatures s: SectionColumns.SessionFeaturesNumbers(s, keys, slots, numbers); break;
+            case SignalFeatures s: SectionColumns.SignalFeaturesNumbers(s, keys, slots, numbers); break;
+            case RegimeFeatures s: SectionColumns.RegimeFeaturesNumbers(s, keys, slots, numbers); break;
+            case NewsFeatures s: SectionColumns.NewsFeaturesNumbers(s, keys, slots, numbers); break;
+            case ExecutionFeatures s: SectionColumns.ExecutionFeaturesNumbers(s, keys, slots, numbers); break;
+            case OutcomeFeatures s: SectionColumns.OutcomeFeaturesNumbers(s, keys, slots, numbers); break;
+            case FeatureLabels s: SectionColumns.FeatureLabelsNumbers(s, keys, slots, numbers); break;
+            default:
+                foreach (int slot in slots)
                 {
-                    sum += value.Number;
-                    count++;
+                    numbers[slot] = double.NaN;
                 }
-            }
 
-            return count == 0 ? default : FeatureValue.Of(sum / count);
-        };
-        return true;
+                break;
+        }
     }
+
+    /// <summary>The keys the type of <paramref name="section"/> (a section object, or null) does not model.</summary>
+    public static Dictionary<string, JsonElement>? ExtensionsOf(object? section) => section switch
+    {
+        MarketFeatures s => s.ExtensionData,
+        SessionFeatures s => s.ExtensionData,
+        SignalFeatures s => s.ExtensionData,
+        RegimeFeatures s => s.ExtensionData,
+        NewsFeatures s => s.ExtensionData,
+        ExecutionFeatures s => s.ExtensionData,
+        OutcomeFeatures s => s.ExtensionData,
+        FeatureLabels s => s.ExtensionData,
+        _ => null,
+    };
+
+    /// <summary>The section object of the record, or null when it has none. The one map from a section to the record's property.</summary>
+    public static object? SectionOf(FeatureRecord record, SectionId section) => section switch
+    {
+        SectionId.Market => record.Market,
+        SectionId.Session => record.Session,
+        SectionId.Signal => record.Signal,
+        SectionId.Regime => record.Regime,
+        // A legacy list-shaped news section has no keys: absent, so it contributes only news_avg_sentiment.
+        SectionId.News => record.News is { LegacyList: null } news ? news : null,
+        SectionId.Execution => record.Execution,
+        SectionId.Outcome => record.Outcome,
+        SectionId.Labels => record.Labels,
+        _ => null,
+    };
 
     /// <summary>Every column the record has on its own (no lags, no asset dummies), in a stable order.</summary>
     public static void AddPresent(FeatureRecord record, List<KeyValuePair<string, FeatureValue>> into)
@@ -250,18 +298,18 @@ internal static class FeatureSchema
         into.Add(new("id", FeatureValue.Of(record.Id)));
         into.Add(new("timestamp", FeatureValue.Of((double)record.Timestamp)));
         into.Add(new("asset", FeatureValue.Of(record.Asset ?? "")));
-        Market.AddPresent(record, into);
-        Session.AddPresent(record, into);
-        Signal.AddPresent(record, into);
-        into.Add(new("signal_source_count", Special["signal_source_count"](record, null, false)));
+        Sections[0].AddPresent(record, into); // market
+        Sections[1].AddPresent(record, into); // session
+        Sections[2].AddPresent(record, into); // signal
+        into.Add(new("signal_source_count", Special["signal_source_count"](record, false)));
         AddIfPresent("signal_avg_sentiment", record, into);
-        Regime.AddPresent(record, into);
-        News.AddPresent(record, into);
+        Sections[3].AddPresent(record, into); // regime
+        Sections[4].AddPresent(record, into); // news
         AddIfPresent("news_avg_sentiment", record, into);
-        Execution.AddPresent(record, into);
-        Outcome.AddPresent(record, into);
+        Sections[5].AddPresent(record, into); // execution
+        Sections[6].AddPresent(record, into); // outcome
         AddIfPresent("label_profitable", record, into);
-        Labels.AddPresent(record, into);
+        Sections[7].AddPresent(record, into); // labels
         AddIfPresent("label_maxAdverseExcursion", record, into);
         if (record.ExtensionData?.TryGetValue("wtt", out JsonElement wtt) == true && wtt.ValueKind == JsonValueKind.Object)
         {
@@ -273,13 +321,13 @@ internal static class FeatureSchema
 
         foreach ((string derived, _) in DerivedColumns)
         {
-            into.Add(new(derived, Special[derived](record, null, false)));
+            into.Add(new(derived, Special[derived](record, false)));
         }
     }
 
     private static void AddIfPresent(string name, FeatureRecord record, List<KeyValuePair<string, FeatureValue>> into)
     {
-        FeatureValue value = Special[name](record, null, false);
+        FeatureValue value = Special[name](record, false);
         if (value.HasValue)
         {
             into.Add(new(name, value));
@@ -383,20 +431,5 @@ internal static class FeatureSchema
         }
 
         return FromJson(value, numericOnly);
-    }
-
-    private interface ISectionResolver
-    {
-        string Prefix { get; }
-
-        ColumnAccessor? Resolve(string key);
-    }
-
-    private sealed class SectionResolver<T>(SectionSchema<T> schema) : ISectionResolver
-        where T : class
-    {
-        public string Prefix => schema.Prefix;
-
-        public ColumnAccessor? Resolve(string key) => schema.Resolve(key);
     }
 }

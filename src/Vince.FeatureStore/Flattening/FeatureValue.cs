@@ -71,6 +71,9 @@ public readonly record struct FeatureValue
     /// <returns>The value.</returns>
     public static FeatureValue Of(string? value) => value is null ? default : new(FeatureValueKind.Text, 0, value);
 
+    /// <summary>The number of a number or boolean (1/0); NaN when missing or text. A lag mean skips the NaNs.</summary>
+    internal double NumberOrNaN => Kind is FeatureValueKind.Number or FeatureValueKind.Boolean ? Number : double.NaN;
+
     /// <summary>The value as a model input: numbers as they are, booleans 1/0, anything else 0.</summary>
     /// <returns>The model input.</returns>
     public double ToModelInput() => Kind is FeatureValueKind.Number or FeatureValueKind.Boolean && double.IsFinite(Number) ? Number : 0;

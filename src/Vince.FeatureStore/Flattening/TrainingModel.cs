@@ -87,7 +87,7 @@ public static class TrainingModels
         };
     }
 
-    private static readonly ColumnAccessor[] LabelAccessors = All.Select(m => FeatureSchema.Resolve(LabelColumn(m))!).ToArray();
+    private static readonly ColumnAccessor[] LabelAccessors = All.Select(m => FeatureSchema.Resolve(LabelColumn(m))!.Value.Read).ToArray();
 
     /// <summary>The label of <paramref name="record"/> for <paramref name="model"/>, or <see langword="null"/> when it is not a training row of that model.</summary>
     /// <param name="model">The model.</param>
@@ -96,7 +96,7 @@ public static class TrainingModels
     public static double? LabelOf(TrainingModel model, FeatureRecord record)
     {
         ArgumentNullException.ThrowIfNull(record);
-        return Label(model, LabelAccessors[(int)model](record, null, true));
+        return Label(model, LabelAccessors[(int)model](record, true));
     }
 
     internal static IReadOnlyList<string> BaseColumns(TrainingModel model) => model switch

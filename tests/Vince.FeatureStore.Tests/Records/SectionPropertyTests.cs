@@ -91,13 +91,22 @@ public sealed class SectionPropertyTests
         }
 
         string column = prefix + key;
-        ColumnAccessor accessor = FeatureSchema.Resolve(column) ?? throw new InvalidOperationException($"No rule produces column {column}.");
-        FeatureValue flattened = accessor(fast, null, false);
+        ColumnAccessor accessor = FeatureSchema.Resolve(column)?.Read ?? throw new InvalidOperationException($"No rule produces column {column}.");
+        FeatureValue flattened = accessor(fast, false);
         Assert.True(Flattens(value, flattened), $"{column} flattened to {flattened.Kind} {flattened.Number} '{flattened.Text}'");
 
         var present = new List<KeyValuePair<string, FeatureValue>>();
         FeatureSchema.AddPresent(fast, present);
         Assert.Contains(present, p => p.Key == column && Flattens(value, p.Value));
+
+        // The scoring path reads the same number through the generated switch: of the record, and of an earlier one as a lag.
+        CompiledColumns compiled = FeatureFlattener.Compile([column, column + "_lag1", column + "_roll3"]);
+        var history = new FeatureHistory();
+        history.Add(fast with { Id = "earlier", Timestamp = fast.Timestamp - 1 });
+        float[] vector = new float[3];
+        compiled.Fill(fast, history, vector);
+        float expected = (float)flattened.ToModelInput();
+        Assert.Equal([expected, expected, expected], vector);
     }
 
     private static IEnumerable<PropertyInfo> Properties(Type section) => section
@@ -137,9 +146,8 @@ public sealed class SectionPropertyTests
     };
 
     /// <summary>The column prefix of the section's flattening rules, or null when it is not flattened.</summary>
-    private static string? Prefix(Type sectionType) => typeof(FeatureSchema)
-        .GetFields(BindingFlags.Public | BindingFlags.Static)
-        .Where(f => f.FieldType.IsGenericType && f.FieldType.GetGenericTypeDefinition() == typeof(SectionSchema<>) && f.FieldType.GetGenericArguments()[0] == sectionType)
-        .Select(f => (string)f.FieldType.GetProperty("Prefix")!.GetValue(f.GetValue(null))!)
+    private static string? Prefix(Type sectionType) => FeatureSchema.Sections
+        .Where(s => s.GetType().GetGenericArguments()[0] == sectionType)
+        .Select(s => s.Prefix)
         .SingleOrDefault();
 }

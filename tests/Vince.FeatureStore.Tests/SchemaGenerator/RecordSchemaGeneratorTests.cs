@@ -67,6 +67,12 @@ public sealed class RecordSchemaGeneratorTests
         Assert.Contains("""("utcHour", static s => global::Vince.FeatureStore.Flattening.FeatureValue.Of((double?)s.UtcHour)),""", columnsAfter, StringComparison.Ordinal);
         Assert.Contains("""MarketFeaturesOtherKeys = ["levels"];""", columnsAfter, StringComparison.Ordinal);
         Assert.DoesNotContain("orderFlowImbalance", columns, StringComparison.Ordinal);
+
+        // The scoring path's switch numbers the same columns in the same order.
+        Assert.Contains("3 => s.OrderFlowImbalance ?? double.NaN,", columnsAfter, StringComparison.Ordinal);
+        Assert.Contains("1 => s.UtcHour ?? double.NaN,", columnsAfter, StringComparison.Ordinal);
+        Assert.Contains("2 => s.HasOICap is { } b ? (b ? 1d : 0d) : double.NaN,", columnsAfter, StringComparison.Ordinal);
+        Assert.DoesNotContain("3 =>", columns, StringComparison.Ordinal);
     }
 
     [Fact]
