@@ -282,11 +282,10 @@ public static class TrainingExporter
                     if (TrainingModels.LabelOf(rowModel, record) is { } value)
                     {
                         Span<double> row = block.AddNumericRow();
+                        compiled.FillModelInputs(record, history, row);
                         for (int i = 0; i < compiled.Count; i++)
                         {
-                            double input = compiled.GetValue(i, record, history).ToModelInput();
-                            stats[i].Add(input);
-                            row[i] = input;
+                            stats[i].Add(row[i]);
                         }
 
                         row[compiled.Count] = value;

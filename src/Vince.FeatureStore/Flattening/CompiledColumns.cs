@@ -1,3 +1,5 @@
+using System.Buffers;
+
 namespace Vince.FeatureStore.Flattening;
 
 /// <summary>
@@ -7,14 +9,14 @@ namespace Vince.FeatureStore.Flattening;
 /// </summary>
 public sealed class CompiledColumns
 {
-    // Unknown names have no rule and read as missing.
-    private readonly ColumnRule?[] _rules;
+    // An unknown name has no rule (Read is null) and reads as missing.
+    private readonly ColumnRule[] _rules;
     private readonly FillPlan _plan;
 
     internal CompiledColumns(IReadOnlyList<string> names)
     {
         Names = names.ToArray();
-        _rules = new ColumnRule?[Names.Count];
+        _rules = new ColumnRule[Names.Count];
         var unknown = new List<string>();
         for (int i = 0; i < Names.Count; i++)
         {
@@ -75,21 +77,48 @@ public sealed class CompiledColumns
             throw new ArgumentException($"The destination holds {destination.Length} values; {_rules.Length} columns need filling.", nameof(destination));
         }
 
-        // The asset's earlier records are looked up once for the row, not once per lag column.
-        EarlierRecords earlier = ReadsHistory && history is not null ? history.Earlier(record.Asset ?? "") : default;
         const int MaxStackSlots = 256;
-        double[]? rented = _plan.SlotCount > MaxStackSlots ? System.Buffers.ArrayPool<double>.Shared.Rent(_plan.SlotCount) : null;
+        double[]? rented = _plan.SlotCount > MaxStackSlots ? ArrayPool<double>.Shared.Rent(_plan.SlotCount) : null;
         Span<double> numbers = rented is null ? stackalloc double[_plan.SlotCount] : rented;
-        _plan.Run(record, earlier, numbers);
+        RunPlan(record, history, numbers);
         for (int i = 0; i < _rules.Length; i++)
         {
-            destination[i] = double.IsFinite(numbers[i]) ? (float)numbers[i] : 0f; // NaN: missing or text
+            destination[i] = (float)ModelInput(numbers[i]);
         }
 
         if (rented is not null)
         {
-            System.Buffers.ArrayPool<double>.Shared.Return(rented);
+            ArrayPool<double>.Shared.Return(rented);
         }
+    }
+
+    /// <summary>The model inputs <see cref="Fill"/> writes, before the narrowing to float: the training export's numeric rows.</summary>
+    internal void FillModelInputs(FeatureRecord record, FeatureHistory? history, Span<double> destination)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        if (destination.Length < _rules.Length)
+        {
+            throw new ArgumentException($"The destination holds {destination.Length} values; {_rules.Length} columns need filling.", nameof(destination));
+        }
+
+        double[] numbers = ArrayPool<double>.Shared.Rent(_plan.SlotCount);
+        RunPlan(record, history, numbers);
+        for (int i = 0; i < _rules.Length; i++)
+        {
+            destination[i] = ModelInput(numbers[i]);
+        }
+
+        ArrayPool<double>.Shared.Return(numbers);
+    }
+
+    // A model input is a finite number; NaN (missing or text) and infinities are 0, as FeatureValue.ToModelInput.
+    private static double ModelInput(double number) => double.IsFinite(number) ? number : 0;
+
+    private void RunPlan(FeatureRecord record, FeatureHistory? history, Span<double> numbers)
+    {
+        // The asset's earlier records are looked up once for the row, not once per lag column.
+        EarlierRecords earlier = ReadsHistory && history is not null ? history.Earlier(record.Asset ?? "") : default;
+        _plan.Run(record, earlier, numbers);
     }
 
     /// <summary>The value of column <paramref name="column"/> for <paramref name="record"/>.</summary>
@@ -100,29 +129,34 @@ public sealed class CompiledColumns
     public FeatureValue GetValue(int column, FeatureRecord record, FeatureHistory? history)
     {
         ArgumentNullException.ThrowIfNull(record);
-        if (_rules[column] is not { } rule)
+        ref readonly ColumnRule rule = ref _rules[column];
+        ColumnAccessor? read = rule.Read;
+        if (read is null)
         {
             return FeatureValue.Missing;
         }
 
-        EarlierRecords earlier = rule.ReadsHistory && history is not null ? history.Earlier(record.Asset ?? "") : default;
-        if (rule.IsRollingMean)
+        if (rule.Lag > 0)
         {
-            double sum = 0;
-            int count = 0;
-            foreach (FeatureRecord? previous in earlier)
-            {
-                if (previous is not null && rule.Read(previous, numericOnly: true).NumberOrNaN is var number && !double.IsNaN(number))
-                {
-                    sum += number;
-                    count++;
-                }
-            }
-
-            return FeatureValue.Of(FillPlan.MeanOf(sum, count)); // NaN is missing
+            return history?.Previous(record.Asset ?? "", rule.Lag) is { } lagged ? read(lagged, numericOnly: false) : FeatureValue.Missing;
         }
 
-        FeatureRecord? from = rule.Lag == 0 ? record : earlier[rule.Lag - 1];
-        return from is null ? FeatureValue.Missing : rule.Read(from, numericOnly: false);
+        if (!rule.IsRollingMean)
+        {
+            return read(record, numericOnly: false);
+        }
+
+        double sum = 0;
+        int count = 0;
+        for (int lag = 1; history is not null && lag <= FeatureHistory.Depth; lag++)
+        {
+            if (history.Previous(record.Asset ?? "", lag) is { } previous && read(previous, numericOnly: true).NumberOrNaN is var number && !double.IsNaN(number))
+            {
+                sum += number;
+                count++;
+            }
+        }
+
+        return FeatureValue.Of(FillPlan.MeanOf(sum, count)); // NaN is missing
     }
 }

@@ -42,8 +42,14 @@ internal enum SectionId
 /// <summary>A section's columns, whatever its type.</summary>
 internal interface ISectionSchema
 {
+    /// <summary>Which section.</summary>
+    SectionId Id { get; }
+
     /// <summary>The column prefix, e.g. <c>market_</c>.</summary>
     string Prefix { get; }
+
+    /// <summary>The section object of the record, or null when it has none.</summary>
+    object? SectionOf(FeatureRecord record);
 
     /// <summary>The rule of the column <see cref="Prefix"/> + <paramref name="key"/>, or null when it is no column.</summary>
     ColumnRule? Resolve(string key);
@@ -53,7 +59,13 @@ internal interface ISectionSchema
 }
 
 /// <summary>One section of the record (<c>market</c> → <c>market_*</c>): its known keys and its extension keys.</summary>
-internal sealed class SectionSchema<T>(SectionId id, string prefix, (string Key, Func<T, FeatureValue> Get)[] known, params string[] excludedKeys) : ISectionSchema
+internal sealed class SectionSchema<T>(
+    SectionId id,
+    string prefix,
+    Func<FeatureRecord, T?> select,
+    Func<T, Dictionary<string, JsonElement>?> extensions,
+    (string Key, Func<T, FeatureValue> Get)[] known,
+    params string[] excludedKeys) : ISectionSchema
     where T : class
 {
     private readonly Dictionary<string, int> _byKey = known.Select((k, i) => (k.Key, i)).ToDictionary(k => k.Key, k => k.i, StringComparer.Ordinal);
@@ -63,7 +75,11 @@ internal sealed class SectionSchema<T>(SectionId id, string prefix, (string Key,
     // Column names of extension keys, built once per key: flattening runs per record.
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> _extensionNames = new(StringComparer.Ordinal);
 
+    public SectionId Id => id;
+
     public string Prefix { get; } = prefix;
+
+    public object? SectionOf(FeatureRecord record) => select(record);
 
     public ColumnRule? Resolve(string key)
     {
@@ -75,11 +91,11 @@ internal sealed class SectionSchema<T>(SectionId id, string prefix, (string Key,
         if (_byKey.TryGetValue(key, out int index))
         {
             Func<T, FeatureValue> get = known[index].Get;
-            return new ColumnRule((record, _) => Of(record) is { } section ? get(section) : default, 0, IsRollingMean: false, id, index);
+            return new ColumnRule((record, _) => select(record) is { } section ? get(section) : default, 0, IsRollingMean: false, id, index);
         }
 
         return new ColumnRule(
-            (record, numericOnly) => FeatureSchema.ExtensionsOf(Of(record)) is { } ext && ext.TryGetValue(key, out JsonElement value)
+            (record, numericOnly) => select(record) is { } section && extensions(section) is { } ext && ext.TryGetValue(key, out JsonElement value)
                 ? FeatureSchema.FromJson(value, numericOnly)
                 : default,
             0,
@@ -89,7 +105,7 @@ internal sealed class SectionSchema<T>(SectionId id, string prefix, (string Key,
     /// <summary>Adds every present scalar key of the record's section as <c>prefix_key</c>.</summary>
     public void AddPresent(FeatureRecord record, List<KeyValuePair<string, FeatureValue>> into)
     {
-        if (Of(record) is not { } section)
+        if (select(record) is not { } section)
         {
             return;
         }
@@ -103,7 +119,7 @@ internal sealed class SectionSchema<T>(SectionId id, string prefix, (string Key,
             }
         }
 
-        if (FeatureSchema.ExtensionsOf(section) is { } ext)
+        if (extensions(section) is { } ext)
         {
             foreach (KeyValuePair<string, JsonElement> pair in ext)
             {
@@ -114,8 +130,6 @@ internal sealed class SectionSchema<T>(SectionId id, string prefix, (string Key,
             }
         }
     }
-
-    private T? Of(FeatureRecord record) => FeatureSchema.SectionOf(record, id) as T;
 }
 
 /// <summary>
@@ -126,18 +140,32 @@ internal static class FeatureSchema
 {
     // The known columns of each section are generated from its record (SectionColumns); a section's other keys are
     // its list-valued properties (skipped, as in the script) and those with a column rule of their own (Special).
+    // The one map from a section to the record's property.
     internal static readonly ISectionSchema[] Sections =
     [
-        new SectionSchema<MarketFeatures>(SectionId.Market, "market_", SectionColumns.MarketFeatures, SectionColumns.MarketFeaturesOtherKeys),
-        new SectionSchema<SessionFeatures>(SectionId.Session, "session_", SectionColumns.SessionFeatures, SectionColumns.SessionFeaturesOtherKeys),
-        new SectionSchema<SignalFeatures>(SectionId.Signal, "signal_", SectionColumns.SignalFeatures, SectionColumns.SignalFeaturesOtherKeys),
-        new SectionSchema<RegimeFeatures>(SectionId.Regime, "regime_", SectionColumns.RegimeFeatures, SectionColumns.RegimeFeaturesOtherKeys),
-        new SectionSchema<NewsFeatures>(SectionId.News, "news_", SectionColumns.NewsFeatures, SectionColumns.NewsFeaturesOtherKeys),
-        new SectionSchema<ExecutionFeatures>(SectionId.Execution, "exec_", SectionColumns.ExecutionFeatures, SectionColumns.ExecutionFeaturesOtherKeys),
-        new SectionSchema<OutcomeFeatures>(SectionId.Outcome, "outcome_", SectionColumns.OutcomeFeatures, SectionColumns.OutcomeFeaturesOtherKeys),
+        new SectionSchema<MarketFeatures>(SectionId.Market, "market_", r => r.Market, s => s.ExtensionData,
+            SectionColumns.MarketFeatures, SectionColumns.MarketFeaturesOtherKeys),
+        new SectionSchema<SessionFeatures>(SectionId.Session, "session_", r => r.Session, s => s.ExtensionData,
+            SectionColumns.SessionFeatures, SectionColumns.SessionFeaturesOtherKeys),
+        new SectionSchema<SignalFeatures>(SectionId.Signal, "signal_", r => r.Signal, s => s.ExtensionData,
+            SectionColumns.SignalFeatures, SectionColumns.SignalFeaturesOtherKeys),
+        new SectionSchema<RegimeFeatures>(SectionId.Regime, "regime_", r => r.Regime, s => s.ExtensionData,
+            SectionColumns.RegimeFeatures, SectionColumns.RegimeFeaturesOtherKeys),
+        // A legacy list-shaped news section has no keys: select null so it contributes only news_avg_sentiment.
+        new SectionSchema<NewsFeatures>(SectionId.News, "news_", r => r.News is { LegacyList: null } n ? n : null, s => s.ExtensionData,
+            SectionColumns.NewsFeatures, SectionColumns.NewsFeaturesOtherKeys),
+        new SectionSchema<ExecutionFeatures>(SectionId.Execution, "exec_", r => r.Execution, s => s.ExtensionData,
+            SectionColumns.ExecutionFeatures, SectionColumns.ExecutionFeaturesOtherKeys),
+        new SectionSchema<OutcomeFeatures>(SectionId.Outcome, "outcome_", r => r.Outcome, s => s.ExtensionData,
+            SectionColumns.OutcomeFeatures, SectionColumns.OutcomeFeaturesOtherKeys),
         // label_profitable and label_maxAdverseExcursion have fallbacks and are resolved as special columns.
-        new SectionSchema<FeatureLabels>(SectionId.Labels, "label_", SectionColumns.FeatureLabels, [.. SectionColumns.FeatureLabelsOtherKeys, "maxAdverseExcursion"]),
+        new SectionSchema<FeatureLabels>(SectionId.Labels, "label_", r => r.Labels, s => s.ExtensionData,
+            SectionColumns.FeatureLabels, [.. SectionColumns.FeatureLabelsOtherKeys, "maxAdverseExcursion"]),
     ];
+
+    // Sections by SectionId (index 0, None, has none).
+    private static readonly ISectionSchema?[] SectionsById = [null, .. Sections.OrderBy(s => s.Id)];
+
 
     /// <summary>The wtt keys, in the script's order; primary and invalidateHit are booleans (1/0).</summary>
     public static readonly string[] WttKeys = ["primary", "alignment", "edge", "payoffShape", "timingForgiveness", "invalidateHit"];
@@ -243,7 +271,7 @@ internal static class FeatureSchema
     /// </summary>
     public static void ReadKnown(FeatureRecord? record, SectionId section, ReadOnlySpan<int> keys, ReadOnlySpan<int> slots, Span<double> numbers)
     {
-        switch (record is null ? null : SectionOf(record, section))
+        switch (record is null ? null : SectionsById[(int)section]!.SectionOf(record))
         {
             case MarketFeatures s: SectionColumns.MarketFeaturesNumbers(s, keys, slots, numbers); break;
             case SessionFeatures s: SectionColumns.SessionFeaturesNumbers(s, keys, slots, numbers); break;
@@ -262,35 +290,6 @@ internal static class FeatureSchema
                 break;
         }
     }
-
-    /// <summary>The keys the type of <paramref name="section"/> (a section object, or null) does not model.</summary>
-    public static Dictionary<string, JsonElement>? ExtensionsOf(object? section) => section switch
-    {
-        MarketFeatures s => s.ExtensionData,
-        SessionFeatures s => s.ExtensionData,
-        SignalFeatures s => s.ExtensionData,
-        RegimeFeatures s => s.ExtensionData,
-        NewsFeatures s => s.ExtensionData,
-        ExecutionFeatures s => s.ExtensionData,
-        OutcomeFeatures s => s.ExtensionData,
-        FeatureLabels s => s.ExtensionData,
-        _ => null,
-    };
-
-    /// <summary>The section object of the record, or null when it has none. The one map from a section to the record's property.</summary>
-    public static object? SectionOf(FeatureRecord record, SectionId section) => section switch
-    {
-        SectionId.Market => record.Market,
-        SectionId.Session => record.Session,
-        SectionId.Signal => record.Signal,
-        SectionId.Regime => record.Regime,
-        // A legacy list-shaped news section has no keys: absent, so it contributes only news_avg_sentiment.
-        SectionId.News => record.News is { LegacyList: null } news ? news : null,
-        SectionId.Execution => record.Execution,
-        SectionId.Outcome => record.Outcome,
-        SectionId.Labels => record.Labels,
-        _ => null,
-    };
 
     /// <summary>Every column the record has on its own (no lags, no asset dummies), in a stable order.</summary>
     public static void AddPresent(FeatureRecord record, List<KeyValuePair<string, FeatureValue>> into)

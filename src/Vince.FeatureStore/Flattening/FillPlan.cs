@@ -13,7 +13,7 @@ internal sealed class FillPlan
     private readonly DelegateRead[] _delegateReads;
     private readonly RollingRead[] _rollingReads;
 
-    public FillPlan(IReadOnlyList<ColumnRule?> rules)
+    public FillPlan(IReadOnlyList<ColumnRule> rules)
     {
         ColumnCount = rules.Count;
         var slotOf = new Dictionary<(string Base, int Lag), int>();
@@ -21,7 +21,8 @@ internal sealed class FillPlan
         var rolling = new List<(int Slot, ColumnRule Rule)>();
         for (int i = 0; i < rules.Count; i++)
         {
-            if (rules[i] is not { } rule)
+            ColumnRule rule = rules[i];
+            if (rule.Read is null)
             {
                 reads.Add((i, default, 0)); // unknown: always missing
             }
