@@ -41,8 +41,11 @@ public sealed class FillPlanTests
         float[] vector = new float[compiled.Count];
         compiled.Fill(row, history, vector);
 
-        float[] expected = [.. Enumerable.Range(0, compiled.Count).Select(i => (float)compiled.GetValue(i, row, history).ToModelInput())];
-        Assert.Equal(expected, vector);
+        double[] expected = [.. Enumerable.Range(0, compiled.Count).Select(i => compiled.GetValue(i, row, history).ToModelInput())];
+        Assert.Equal(expected.Select(v => (float)v), vector);
+        double[] exported = new double[compiled.Count + 1]; // the export's numeric row: the columns, then the label
+        compiled.FillModelInputs(row, history, exported);
+        Assert.Equal(expected, exported[..^1]);
         // Lag 1 is the newest earlier record: r0 (dvol 50), r1 (51), then r2, which has no market section.
         Assert.Equal(earlierCount switch { 1 => 50f, 2 => 51f, _ => 0f }, vector[Array.IndexOf(AwkwardColumns, "market_dvol_lag1")]);
         Assert.Equal(earlierCount == 3 ? 50f : 0f, vector[Array.IndexOf(AwkwardColumns, "market_dvol_lag3")]);
