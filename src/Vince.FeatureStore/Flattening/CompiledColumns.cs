@@ -72,10 +72,7 @@ public sealed class CompiledColumns
     public void Fill(FeatureRecord record, FeatureHistory? history, Span<float> destination)
     {
         ArgumentNullException.ThrowIfNull(record);
-        if (destination.Length < _rules.Length)
-        {
-            throw new ArgumentException($"The destination holds {destination.Length} values; {_rules.Length} columns need filling.", nameof(destination));
-        }
+        CheckWidth(destination.Length, nameof(destination));
 
         const int MaxStackSlots = 256;
         double[]? rented = _plan.SlotCount > MaxStackSlots ? ArrayPool<double>.Shared.Rent(_plan.SlotCount) : null;
@@ -96,10 +93,7 @@ public sealed class CompiledColumns
     internal void FillModelInputs(FeatureRecord record, FeatureHistory? history, Span<double> destination)
     {
         ArgumentNullException.ThrowIfNull(record);
-        if (destination.Length < _rules.Length)
-        {
-            throw new ArgumentException($"The destination holds {destination.Length} values; {_rules.Length} columns need filling.", nameof(destination));
-        }
+        CheckWidth(destination.Length, nameof(destination));
 
         double[] numbers = ArrayPool<double>.Shared.Rent(_plan.SlotCount);
         RunPlan(record, history, numbers);
@@ -109,6 +103,14 @@ public sealed class CompiledColumns
         }
 
         ArrayPool<double>.Shared.Return(numbers);
+    }
+
+    private void CheckWidth(int destinationLength, string paramName)
+    {
+        if (destinationLength < _rules.Length)
+        {
+            throw new ArgumentException($"The destination holds {destinationLength} values; {_rules.Length} columns need filling.", paramName);
+        }
     }
 
     // A model input is a finite number; NaN (missing or text) and infinities are 0, as FeatureValue.ToModelInput.

@@ -166,6 +166,8 @@ internal static class FeatureSchema
     // Sections by SectionId (index 0, None, has none).
     private static readonly ISectionSchema?[] SectionsById = [null, .. Sections.OrderBy(s => s.Id)];
 
+    private static ISectionSchema SchemaOf(SectionId section) => SectionsById[(int)section]!;
+
 
     /// <summary>The wtt keys, in the script's order; primary and invalidateHit are booleans (1/0).</summary>
     public static readonly string[] WttKeys = ["primary", "alignment", "edge", "payoffShape", "timingForgiveness", "invalidateHit"];
@@ -271,7 +273,7 @@ internal static class FeatureSchema
     /// </summary>
     public static void ReadKnown(FeatureRecord? record, SectionId section, ReadOnlySpan<int> keys, ReadOnlySpan<int> slots, Span<double> numbers)
     {
-        switch (record is null ? null : SectionsById[(int)section]!.SectionOf(record))
+        switch (record is null ? null : SchemaOf(section).SectionOf(record))
         {
             case MarketFeatures s: SectionColumns.MarketFeaturesNumbers(s, keys, slots, numbers); break;
             case SessionFeatures s: SectionColumns.SessionFeaturesNumbers(s, keys, slots, numbers); break;
@@ -297,18 +299,18 @@ internal static class FeatureSchema
         into.Add(new("id", FeatureValue.Of(record.Id)));
         into.Add(new("timestamp", FeatureValue.Of((double)record.Timestamp)));
         into.Add(new("asset", FeatureValue.Of(record.Asset ?? "")));
-        Sections[0].AddPresent(record, into); // market
-        Sections[1].AddPresent(record, into); // session
-        Sections[2].AddPresent(record, into); // signal
+        SchemaOf(SectionId.Market).AddPresent(record, into);
+        SchemaOf(SectionId.Session).AddPresent(record, into);
+        SchemaOf(SectionId.Signal).AddPresent(record, into);
         into.Add(new("signal_source_count", Special["signal_source_count"](record, false)));
         AddIfPresent("signal_avg_sentiment", record, into);
-        Sections[3].AddPresent(record, into); // regime
-        Sections[4].AddPresent(record, into); // news
+        SchemaOf(SectionId.Regime).AddPresent(record, into);
+        SchemaOf(SectionId.News).AddPresent(record, into);
         AddIfPresent("news_avg_sentiment", record, into);
-        Sections[5].AddPresent(record, into); // execution
-        Sections[6].AddPresent(record, into); // outcome
+        SchemaOf(SectionId.Execution).AddPresent(record, into);
+        SchemaOf(SectionId.Outcome).AddPresent(record, into);
         AddIfPresent("label_profitable", record, into);
-        Sections[7].AddPresent(record, into); // labels
+        SchemaOf(SectionId.Labels).AddPresent(record, into);
         AddIfPresent("label_maxAdverseExcursion", record, into);
         if (record.ExtensionData?.TryGetValue("wtt", out JsonElement wtt) == true && wtt.ValueKind == JsonValueKind.Object)
         {
