@@ -101,8 +101,10 @@ public sealed class ModelRegistryTests(ITestOutputHelper output) : IAsyncLifetim
         await trainer.StartAsync();
         await TestStores.EventuallyAsync(() => _logs.GetSnapshot().Any(r => r.Id.Id is 3035 or 3033 or 3061), "the training and its publication", 180_000);
         FakeLogRecord published = Assert.Single(_logs.GetSnapshot(), r => r.Id.Id == 3035);
-        await TestStores.EventuallyAsync(() => otherScorer.Model is not null, "the polling instance installs the run", 30_000);
+        // The poll logs after its reload, and the directory watcher may reload first: wait for the poll's own record.
+        await TestStores.EventuallyAsync(() => _logs.GetSnapshot().Any(r => r.Id.Id == 3066), "the polling instance installs the run", 30_000);
         FakeLogRecord installed = Assert.Single(_logs.GetSnapshot(), r => r.Id.Id == 3066);
+        Assert.NotNull(otherScorer.Model);
 
         // Picked up by the first poll after the publication: within one interval (plus the download and load).
         TimeSpan delay = installed.Timestamp - published.Timestamp;
